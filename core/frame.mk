@@ -1,0 +1,1 @@
+# frame parsing, rewriting, fragments (owned by the frame module)

@@ -1,0 +1,25 @@
+# libsnowsignal: the core shared library, and the snowsignal daemon over it.
+lib_LTLIBRARIES += libsnowsignal.la
+libsnowsignal_la_SOURCES = \
+	core/log.c \
+	core/version.c \
+	core/conffile.c core/conffile.h \
+	core/options.c core/options.h \
+	core/loader.c core/loader.h \
+	core/instance.c core/instance.h \
+	core/chain.c core/chain.h \
+	core/host.c core/host.h \
+	core/peer-set.c core/peer-set.h \
+	core/capture.c core/capture.h \
+	core/emit.c core/emit.h \
+	core/relay.c core/relay.h
+libsnowsignal_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(SYSTEMD_CFLAGS)
+libsnowsignal_la_LIBADD = $(GLIB_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS) $(SYSTEMD_LIBS)
+libsnowsignal_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(SS_LT_VERSION_INFO) -no-undefined
+
+include core/frame.mk
+
+sbin_PROGRAMS += snowsignal
+snowsignal_SOURCES = core/snowsignal.c
+snowsignal_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
+snowsignal_LDADD = libsnowsignal.la $(GLIB_LIBS) $(SYSTEMD_LIBS)

@@ -1,0 +1,1 @@
+# (owned by its part; see Makefile.am)
