@@ -1,0 +1,344 @@
+/* ss-udp-send - test traffic generator for the snowsignal integration tests.
+ *
+ * Sends UDP datagrams whose payload carries a sequence number and a
+ * verifiable filler pattern (see ss-udp-listen.c, which checks it), either
+ *  - through an ordinary UDP socket (the kernel fragments what exceeds the
+ *    MTU, which is how the tests produce IPv4 fragments), or
+ *  - through a raw IPPROTO_RAW socket with a hand-built IPv4 header carrying
+ *    IP options (an ordinary socket can set options too, but building the
+ *    header ourselves makes the bytes on the wire exactly known), or
+ *  - wrapped as a udp-mesh datagram ("SS" + a whole Ethernet frame), to
+ *    check what a relay does with mesh traffic from a host that is not a peer.
+ */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Payload pattern, shared with ss-udp-listen.c (kept in step by hand). */
+#define PAT_MAGIC0 0x53 /* 'S' */
+#define PAT_MAGIC1 0x54 /* 'T' */
+#define PAT_HDR_LEN 8   /* magic(2) seq(4, big-endian) length(2, big-endian) */
+#define PAT_SHORT_BASE 0xA0 /* filler of payloads too short for the header */
+
+#define IPV4_HDR_LEN 20
+#define IPV4_VERSION 4
+#define IPV4_DEFAULT_TTL 64
+#define UDP_HDR_LEN 8
+#define ETH_HDR_LEN 14
+#define ETH_ALEN_ 6
+#define ETHERTYPE_IPV4 0x0800
+#define IPV4_MAX_OPT_LEN 40
+#define UDP_MAX_PAYLOAD 65507 /* 65535 - IPv4 header - UDP header */
+
+/* IPv4 option bytes (RFC 791, RFC 2113). */
+#define IPOPT_EOL_ 0x00
+#define IPOPT_NOP_ 0x01
+#define IPOPT_RA_TYPE 0x94 /* copied flag + class 0 + number 20 */
+#define IPOPT_RA_LEN 4
+
+/* udp-mesh framing of SnowSignal 0.1.x: "SS" then the Ethernet frame. */
+static const uint8_t mesh_magic[2] = { 'S', 'S' };
+/* A locally administered unicast MAC that no test interface carries. */
+static const uint8_t fake_src_mac[ETH_ALEN_] = { 0x02, 0x53, 0x53, 0x00, 0x00, 0x66 };
+
+static gchar *opt_src, *opt_dest, *opt_size = (gchar *) "64", *opt_ipopts, *opt_dev;
+static gchar *opt_inner_src, *opt_inner_dst;
+static gint opt_port = 5076, opt_count = 1, opt_interval_ms = 10, opt_seq = 0;
+static gboolean opt_mesh, opt_df;
+
+static GOptionEntry entries[] = {
+  { "src", 's', 0, G_OPTION_ARG_STRING, &opt_src, "Bind to source ADDR[:PORT]", "ADDR[:PORT]" },
+  { "dest", 'd', 0, G_OPTION_ARG_STRING, &opt_dest, "Destination address (required)", "ADDR" },
+  { "port", 'p', 0, G_OPTION_ARG_INT, &opt_port, "Destination UDP port (5076)", "PORT" },
+  { "size", 'S', 0, G_OPTION_ARG_STRING, &opt_size, "Payload bytes, or 'max' for the largest unfragmented", "N|max" },
+  { "count", 'c', 0, G_OPTION_ARG_INT, &opt_count, "Datagrams to send (1)", "N" },
+  { "interval", 'i', 0, G_OPTION_ARG_INT, &opt_interval_ms, "Milliseconds between datagrams (10)", "MS" },
+  { "seq", 0, 0, G_OPTION_ARG_INT, &opt_seq, "First sequence number (0)", "N" },
+  { "ip-options", 'o', 0, G_OPTION_ARG_STRING, &opt_ipopts, "Send via raw socket with IPv4 options: nop | ra", "KIND" },
+  { "dev", 'I', 0, G_OPTION_ARG_STRING, &opt_dev, "SO_BINDTODEVICE to this interface", "IFACE" },
+  { "dont-fragment", 0, 0, G_OPTION_ARG_NONE, &opt_df, "Set DF (IP_PMTUDISC_DO) instead of letting the kernel fragment", NULL },
+  { "mesh", 0, 0, G_OPTION_ARG_NONE, &opt_mesh, "Wrap as udp-mesh datagram: \"SS\" + Ethernet frame", NULL },
+  { "inner-src", 0, 0, G_OPTION_ARG_STRING, &opt_inner_src, "Mesh: inner IPv4 source ADDR:PORT", "ADDR:PORT" },
+  { "inner-dst", 0, 0, G_OPTION_ARG_STRING, &opt_inner_dst, "Mesh: inner destination (255.255.255.255:5076)", "ADDR:PORT" },
+  { NULL, 0, 0, 0, NULL, NULL, NULL }
+};
+
+static void
+die (const char *what)
+{
+  fprintf (stderr, "ss-udp-send: %s: %s\n", what, strerror (errno));
+  exit (2);
+}
+
+static void
+fail (const char *msg, const char *arg)
+{
+  fprintf (stderr, "ss-udp-send: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+  exit (2);
+}
+
+/* Parses "A.B.C.D" or "A.B.C.D:PORT"; *port is left alone without ":PORT". */
+static void
+parse_addr_port (const char *text, struct in_addr *addr, uint16_t *port)
+{
+  g_autofree gchar *copy = g_strdup (text);
+  char *colon = strchr (copy, ':');
+  if (colon) {
+    char *end;
+    long p = strtol (colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535)
+      fail ("bad port", text);
+    *port = (uint16_t) p;
+    *colon = '\0';
+  }
+  if (inet_pton (AF_INET, copy, addr) != 1)
+    fail ("bad IPv4 address", text);
+}
+
+/* Fills buf[0..len) with the pattern the listener checks. */
+static void
+fill_payload (uint8_t *buf, size_t len, uint32_t seq)
+{
+  if (len < PAT_HDR_LEN) {
+    for (size_t i = 0; i < len; i++)
+      buf[i] = (uint8_t) (PAT_SHORT_BASE + i);
+    return;
+  }
+  buf[0] = PAT_MAGIC0;
+  buf[1] = PAT_MAGIC1;
+  uint32_t nseq = htonl (seq);
+  memcpy (buf + 2, &nseq, 4);
+  uint16_t nlen = htons ((uint16_t) len);
+  memcpy (buf + 6, &nlen, 2);
+  for (size_t i = PAT_HDR_LEN; i < len; i++)
+    buf[i] = (uint8_t) (seq + i);
+}
+
+/* One's complement sum (RFC 1071), folded by the caller. */
+static uint32_t
+csum_add (uint32_t sum, const uint8_t *p, size_t len)
+{
+  for (size_t i = 0; i + 1 < len; i += 2)
+    sum += (uint32_t) (p[i] << 8 | p[i + 1]);
+  if (len & 1)
+    sum += (uint32_t) (p[len - 1] << 8);
+  return sum;
+}
+
+static uint16_t
+csum_fold (uint32_t sum)
+{
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t) ~sum;
+}
+
+static void
+put16 (uint8_t *p, uint16_t v)
+{
+  p[0] = (uint8_t) (v >> 8);
+  p[1] = (uint8_t) v;
+}
+
+/* Writes IPv4 header (+ options) + UDP header + payload at out; returns the
+ * datagram length.  Both checksums are computed here so the bytes are final
+ * whether the kernel touches them (raw socket) or not (mesh wrapping). */
+static size_t
+build_ip_udp (uint8_t *out, struct in_addr src, uint16_t sport, struct in_addr dst,
+              uint16_t dport, const uint8_t *opts, size_t optlen, size_t paylen, uint32_t seq)
+{
+  size_t ihl = IPV4_HDR_LEN + optlen;
+  size_t udplen = UDP_HDR_LEN + paylen;
+  uint8_t *ip = out, *udp = out + ihl;
+
+  memset (ip, 0, ihl);
+  ip[0] = (uint8_t) (IPV4_VERSION << 4 | ihl / 4);
+  put16 (ip + 2, (uint16_t) (ihl + udplen));
+  put16 (ip + 4, (uint16_t) (g_random_int () & 0xffff)); /* identification */
+  ip[8] = IPV4_DEFAULT_TTL;
+  ip[9] = IPPROTO_UDP;
+  memcpy (ip + 12, &src, 4);
+  memcpy (ip + 16, &dst, 4);
+  memcpy (ip + IPV4_HDR_LEN, opts, optlen);
+  put16 (ip + 10, csum_fold (csum_add (0, ip, ihl)));
+
+  put16 (udp, sport);
+  put16 (udp + 2, dport);
+  put16 (udp + 4, (uint16_t) udplen);
+  put16 (udp + 6, 0);
+  fill_payload (udp + UDP_HDR_LEN, paylen, seq);
+
+  /* Pseudo-header: source, destination, zero, protocol, UDP length. */
+  uint8_t pseudo[12];
+  memcpy (pseudo, &src, 4);
+  memcpy (pseudo + 4, &dst, 4);
+  pseudo[8] = 0;
+  pseudo[9] = IPPROTO_UDP;
+  put16 (pseudo + 10, (uint16_t) udplen);
+  uint16_t c = csum_fold (csum_add (csum_add (0, pseudo, sizeof pseudo), udp, udplen));
+  put16 (udp + 6, c ? c : 0xffff); /* 0 means "no checksum" in UDP over IPv4 */
+  return ihl + udplen;
+}
+
+/* Selects the IPv4 option bytes for --ip-options; length a multiple of 4. */
+static size_t
+pick_options (const char *kind, uint8_t *opts)
+{
+  if (!strcmp (kind, "nop")) {
+    /* Three NOPs and an End of Options List: the smallest legal padding. */
+    opts[0] = IPOPT_NOP_;
+    opts[1] = IPOPT_NOP_;
+    opts[2] = IPOPT_NOP_;
+    opts[3] = IPOPT_EOL_;
+    return 4;
+  }
+  if (!strcmp (kind, "ra")) {
+    /* Router Alert, value 0: real traffic (IGMP, RSVP) carries it. */
+    opts[0] = IPOPT_RA_TYPE;
+    opts[1] = IPOPT_RA_LEN;
+    opts[2] = 0;
+    opts[3] = 0;
+    return 4;
+  }
+  fail ("unknown --ip-options kind (nop, ra)", kind);
+  return 0;
+}
+
+/* Largest payload that fits the path MTU towards dest unfragmented. */
+static size_t
+max_payload (struct in_addr dest, size_t optlen)
+{
+  int fd = socket (AF_INET, SOCK_DGRAM, 0), one = 1, mtu = 0;
+  socklen_t sl = sizeof mtu;
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = dest, .sin_port = htons (9) };
+  if (fd < 0)
+    die ("socket");
+  setsockopt (fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+  if (opt_dev && setsockopt (fd, SOL_SOCKET, SO_BINDTODEVICE, opt_dev, (socklen_t) strlen (opt_dev)) < 0)
+    die ("SO_BINDTODEVICE");
+  /* IP_MTU is only defined on a connected socket. */
+  if (connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+    die ("connect (for IP_MTU)");
+  if (getsockopt (fd, IPPROTO_IP, IP_MTU, &mtu, &sl) < 0)
+    die ("getsockopt IP_MTU");
+  close (fd);
+  return (size_t) mtu - IPV4_HDR_LEN - optlen - UDP_HDR_LEN;
+}
+
+static int
+open_socket (int type, int proto, struct in_addr bind_addr, uint16_t bind_port, gboolean do_bind)
+{
+  int fd = socket (AF_INET, type, proto), one = 1;
+  if (fd < 0)
+    die ("socket");
+  if (setsockopt (fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0)
+    die ("SO_BROADCAST");
+  /* Lets tests reuse a fixed source port right after a previous run. */
+  if (setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+    die ("SO_REUSEADDR");
+  if (opt_dev && setsockopt (fd, SOL_SOCKET, SO_BINDTODEVICE, opt_dev, (socklen_t) strlen (opt_dev)) < 0)
+    die ("SO_BINDTODEVICE");
+  if (type == SOCK_DGRAM) {
+    int pmtu = opt_df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
+    if (setsockopt (fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu) < 0)
+      die ("IP_MTU_DISCOVER");
+  }
+  if (do_bind) {
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = bind_addr, .sin_port = htons (bind_port) };
+    if (bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+      die ("bind");
+  }
+  return fd;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- send patterned UDP test datagrams");
+  g_autoptr (GError) err = NULL;
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &err))
+    fail (err->message, NULL);
+  if (!opt_dest)
+    fail ("--dest is required", NULL);
+  if (opt_count < 0 || opt_interval_ms < 0 || opt_port <= 0 || opt_port > 65535)
+    fail ("bad --count, --interval or --port", NULL);
+
+  struct in_addr dest, src = { .s_addr = htonl (INADDR_ANY) };
+  uint16_t sport = 0, dummy = 0;
+  parse_addr_port (opt_dest, &dest, &dummy);
+  if (opt_src)
+    parse_addr_port (opt_src, &src, &sport);
+
+  uint8_t opts[IPV4_MAX_OPT_LEN];
+  size_t optlen = opt_ipopts ? pick_options (opt_ipopts, opts) : 0;
+  size_t paylen;
+  if (!strcmp (opt_size, "max"))
+    paylen = max_payload (dest, optlen);
+  else {
+    char *end;
+    long n = strtol (opt_size, &end, 10);
+    if (*end || n < 0 || n > UDP_MAX_PAYLOAD)
+      fail ("bad --size", opt_size);
+    paylen = (size_t) n;
+  }
+
+  /* Inner frame for --mesh; the outer datagram goes out of a UDP socket. */
+  struct in_addr in_src = src, in_dst = { .s_addr = htonl (INADDR_BROADCAST) };
+  uint16_t in_sport = sport ? sport : 5076, in_dport = 5076;
+  if (opt_inner_src)
+    parse_addr_port (opt_inner_src, &in_src, &in_sport);
+  if (opt_inner_dst)
+    parse_addr_port (opt_inner_dst, &in_dst, &in_dport);
+
+  gboolean raw = opt_ipopts && !opt_mesh;
+  if (raw && (!opt_src || !sport))
+    fail ("--ip-options needs --src ADDR:PORT (the header is built by hand)", NULL);
+  int fd = raw ? open_socket (SOCK_RAW, IPPROTO_RAW, src, 0, FALSE)
+               : open_socket (SOCK_DGRAM, 0, src, sport, opt_src != NULL);
+
+  size_t bufsz = sizeof mesh_magic + ETH_HDR_LEN + IPV4_HDR_LEN + IPV4_MAX_OPT_LEN + UDP_HDR_LEN + paylen;
+  g_autofree uint8_t *buf = g_malloc0 (bufsz);
+  struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dest, .sin_port = htons ((uint16_t) opt_port) };
+  int sent = 0;
+
+  for (int i = 0; i < opt_count; i++) {
+    uint32_t seq = (uint32_t) (opt_seq + i);
+    size_t len;
+    if (opt_mesh) {
+      uint8_t *eth = buf + sizeof mesh_magic;
+      memcpy (buf, mesh_magic, sizeof mesh_magic);
+      memset (eth, 0xff, ETH_ALEN_); /* broadcast destination, as captured */
+      memcpy (eth + ETH_ALEN_, fake_src_mac, ETH_ALEN_);
+      put16 (eth + 2 * ETH_ALEN_, ETHERTYPE_IPV4);
+      len = sizeof mesh_magic + ETH_HDR_LEN
+            + build_ip_udp (eth + ETH_HDR_LEN, in_src, in_sport, in_dst, in_dport, opts, optlen, paylen, seq);
+    } else if (raw) {
+      len = build_ip_udp (buf, src, sport, dest, (uint16_t) opt_port, opts, optlen, paylen, seq);
+    } else {
+      fill_payload (buf, paylen, seq);
+      len = paylen;
+    }
+    if (sendto (fd, buf, len, 0, (struct sockaddr *) &to, sizeof to) < 0)
+      die ("sendto");
+    sent++;
+    if (opt_interval_ms && i + 1 < opt_count)
+      g_usleep ((gulong) opt_interval_ms * 1000);
+  }
+  close (fd);
+  printf ("SENT count=%d size=%zu dest=%s:%d%s%s\n", sent, paylen, inet_ntoa (dest), opt_port,
+          raw ? " ipopts=" : "", raw ? opt_ipopts : "");
+  return 0;
+}
