@@ -1,1 +1,26 @@
-# (owned by its part; see Makefile.am)
+# Unit tests of the filter plugins.  Each builds a relay from a config text,
+# so the plugins themselves are loaded from the build tree
+# (SNOWSIGNAL_PLUGIN_PATH, tests/local.mk); they are plugin_LTLIBRARIES and
+# so built by `make all`, before `make check` builds and runs these.
+FILTER_TESTS = \
+	tests/unit/test-mac-self \
+	tests/unit/test-ip-self \
+	tests/unit/test-pva-search
+check_PROGRAMS += $(FILTER_TESTS)
+TESTS += $(FILTER_TESTS)
+
+tests_unit_test_mac_self_SOURCES = tests/unit/test-mac-self.c
+tests_unit_test_mac_self_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
+
+tests_unit_test_ip_self_SOURCES = tests/unit/test-ip-self.c
+tests_unit_test_ip_self_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
+
+# Includes plugins/pva-search.c to test its static parser directly.
+tests_unit_test_pva_search_SOURCES = tests/unit/test-pva-search.c
+tests_unit_test_pva_search_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
+EXTRA_tests_unit_test_pva_search_DEPENDENCIES = plugins/pva-search.c
+
+# A test run straight after editing a plugin must not load a stale module.
+tests/unit/test-mac-self.log: plugins/mac-self.la
+tests/unit/test-ip-self.log: plugins/ip-self.la
+tests/unit/test-pva-search.log: plugins/pva-search.la
