@@ -18,7 +18,6 @@ tests_unit_test_ip_self_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
 # Includes plugins/pva-search.c to test its static parser directly.
 tests_unit_test_pva_search_SOURCES = tests/unit/test-pva-search.c
 tests_unit_test_pva_search_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
-EXTRA_tests_unit_test_pva_search_DEPENDENCIES = plugins/pva-search.c
 
 # A test run straight after editing a plugin must not load a stale module.
 tests/unit/test-mac-self.log: plugins/mac-self.la
