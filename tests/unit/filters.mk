@@ -9,14 +9,17 @@ FILTER_TESTS = \
 check_PROGRAMS += $(FILTER_TESTS)
 TESTS += $(FILTER_TESTS)
 
-tests_unit_test_mac_self_SOURCES = tests/unit/test-mac-self.c
+tests_unit_test_mac_self_SOURCES = tests/unit/test-mac-self.c \
+	tests/unit/frame-builder.c tests/unit/frame-builder.h
 tests_unit_test_mac_self_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
 
-tests_unit_test_ip_self_SOURCES = tests/unit/test-ip-self.c
+tests_unit_test_ip_self_SOURCES = tests/unit/test-ip-self.c \
+	tests/unit/frame-builder.c tests/unit/frame-builder.h
 tests_unit_test_ip_self_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
 
 # Includes plugins/pva-search.c to test its static parser directly.
-tests_unit_test_pva_search_SOURCES = tests/unit/test-pva-search.c
+tests_unit_test_pva_search_SOURCES = tests/unit/test-pva-search.c \
+	tests/unit/frame-builder.c tests/unit/frame-builder.h
 tests_unit_test_pva_search_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
 
 # A test run straight after editing a plugin must not load a stale module.

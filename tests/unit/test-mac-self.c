@@ -7,13 +7,13 @@
 #include <config.h>
 
 #include <string.h>
-#include <arpa/inet.h>
 
 #include <snowsignal/snowsignal.h>
 #include "conffile.h"
 #include "host.h"
 #include "instance.h"
 #include "relay.h"
+#include "frame-builder.h"
 
 #define OWN_IFINDEX   2
 #define OTHER_IFINDEX 3
@@ -23,51 +23,6 @@ static const uint8_t own_mac_2[SS_ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x01, 0x
 static const uint8_t remote_mac[SS_ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 #define OWN_IP    "192.0.2.1"
 #define REMOTE_IP "198.51.100.7"
-
-static uint32_t
-ipv4(const char *text)
-{
-  struct in_addr a;
-
-  g_assert_cmpint(inet_pton(AF_INET, text, &a), ==, 1);
-  return a.s_addr;
-}
-
-/* A broadcast UDP frame from @src_mac / @src_ip with a small payload. */
-static size_t
-build_frame(uint8_t *frame, const uint8_t *src_mac, uint32_t src_ip_be)
-{
-  static const uint8_t payload[] = { 'p', 'i', 'n', 'g' };
-  uint8_t *ip = frame + SS_ETH_HLEN, *udp = ip + SS_IPV4_MIN_HLEN;
-  size_t ip_len = SS_IPV4_MIN_HLEN + SS_UDP_HLEN + sizeof payload;
-  uint32_t sum = 0;
-
-  memset(frame, 0xff, SS_ETH_ALEN);
-  memcpy(frame + SS_ETH_ALEN, src_mac, SS_ETH_ALEN);
-  frame[12] = SS_ETH_P_IPV4 >> 8;
-  frame[13] = SS_ETH_P_IPV4 & 0xff;
-  memset(ip, 0, SS_IPV4_MIN_HLEN);
-  ip[0] = 0x45;
-  ip[2] = (uint8_t) (ip_len >> 8);
-  ip[3] = (uint8_t) ip_len;
-  ip[8] = 64;
-  ip[9] = SS_IPPROTO_UDP;
-  memcpy(ip + 12, &src_ip_be, 4);
-  memset(ip + 16, 0xff, 4);
-  for (int i = 0; i < SS_IPV4_MIN_HLEN; i += 2)
-    sum += (uint32_t) (ip[i] << 8 | ip[i + 1]);
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  ip[10] = (uint8_t) (~sum >> 8);
-  ip[11] = (uint8_t) ~sum;
-  udp[0] = 0x9c; udp[1] = 0x40;           /* source port 40000 */
-  udp[2] = 0x13; udp[3] = 0xd4;           /* destination port 5076 */
-  udp[4] = 0;
-  udp[5] = (uint8_t) (SS_UDP_HLEN + sizeof payload);
-  udp[6] = udp[7] = 0;
-  memcpy(udp + SS_UDP_HLEN, payload, sizeof payload);
-  return SS_ETH_HLEN + ip_len;
-}
 
 typedef struct {
   ss_relay *relay;
@@ -100,7 +55,7 @@ fixture_open(fixture *f, const char *settings)
   host = ss_relay_get_host(f->relay);
   ss_host_add_mac(host, OWN_IFINDEX, own_mac);
   ss_host_add_mac(host, OTHER_IFINDEX, own_mac_2);
-  ss_host_add_ipv4(host, OWN_IFINDEX, ipv4(OWN_IP), 24, ipv4("192.0.2.255"));
+  ss_host_add_ipv4(host, OWN_IFINDEX, ss_fb_addr(OWN_IP), 24, ss_fb_addr("192.0.2.255"));
   g_free(text);
 }
 
@@ -137,9 +92,14 @@ static ss_verdict
 run(fixture *f, const uint8_t *src_mac, const char *src_ip)
 {
   static uint8_t frame[SS_FRAME_MAX];
-  size_t len = build_frame(frame, src_mac, ipv4(src_ip));
+  ss_fb_spec spec;
   ss_packet pkt;
+  size_t len;
 
+  ss_fb_init(&spec);
+  memcpy(spec.eth_src, src_mac, SS_ETH_ALEN);
+  spec.ip_src = ss_fb_addr(src_ip);
+  len = ss_fb_build(&spec, frame, sizeof frame);
   memset(&pkt, 0, sizeof pkt);
   g_assert_cmpint(ss_packet_parse(&pkt, frame, len, SS_DIRECTION_OUTBOUND), ==, SS_PARSE_OK);
   return ss_instance_run_filter(f->inst, &pkt);

@@ -13,6 +13,7 @@
 #include "conffile.h"
 #include "instance.h"
 #include "relay.h"
+#include "frame-builder.h"
 
 /* --- PVA messages, built the way a client writes them -------------------- */
 
@@ -146,43 +147,6 @@ static const uint8_t literal_search[] = {
 
 /* --- frames and a relay -------------------------------------------------- */
 
-static const uint8_t remote_mac[SS_ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
-
-static size_t
-build_frame(uint8_t *frame, const uint8_t *payload, size_t payload_len)
-{
-  uint8_t *ip = frame + SS_ETH_HLEN, *udp = ip + SS_IPV4_MIN_HLEN;
-  size_t ip_len = SS_IPV4_MIN_HLEN + SS_UDP_HLEN + payload_len;
-  uint32_t sum = 0;
-
-  memset(frame, 0xff, SS_ETH_ALEN);
-  memcpy(frame + SS_ETH_ALEN, remote_mac, SS_ETH_ALEN);
-  frame[12] = SS_ETH_P_IPV4 >> 8;
-  frame[13] = SS_ETH_P_IPV4 & 0xff;
-  memset(ip, 0, SS_IPV4_MIN_HLEN);
-  ip[0] = 0x45;
-  ip[2] = (uint8_t) (ip_len >> 8);
-  ip[3] = (uint8_t) ip_len;
-  ip[8] = 64;
-  ip[9] = SS_IPPROTO_UDP;
-  memcpy(ip + 12, (const uint8_t[]) { 10, 0, 0, 2 }, 4);
-  memset(ip + 16, 0xff, 4);
-  for (int i = 0; i < SS_IPV4_MIN_HLEN; i += 2)
-    sum += (uint32_t) (ip[i] << 8 | ip[i + 1]);
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  ip[10] = (uint8_t) (~sum >> 8);
-  ip[11] = (uint8_t) ~sum;
-  udp[0] = 0x9c; udp[1] = 0x40;           /* source port 40000 */
-  udp[2] = 0x13; udp[3] = 0xd4;           /* destination port 5076 */
-  udp[4] = (uint8_t) ((SS_UDP_HLEN + payload_len) >> 8);
-  udp[5] = (uint8_t) (SS_UDP_HLEN + payload_len);
-  udp[6] = udp[7] = 0;                    /* no checksum */
-  if (payload_len)
-    memcpy(udp + SS_UDP_HLEN, payload, payload_len);
-  return SS_ETH_HLEN + ip_len;
-}
-
 typedef struct {
   ss_relay *relay;
   ss_instance *inst;
@@ -250,7 +214,13 @@ assert_verdict(const char *settings, const uint8_t *payload, size_t len,
   static uint8_t frame[SS_FRAME_MAX];
   fixture f;
   ss_packet pkt;
-  size_t frame_len = build_frame(frame, payload, len);
+  ss_fb_spec spec;
+  size_t frame_len;
+
+  ss_fb_init(&spec);
+  spec.payload = payload;
+  spec.payload_len = len;
+  frame_len = ss_fb_build(&spec, frame, sizeof frame);
 
   memset(&pkt, 0, sizeof pkt);
   g_assert_cmpint(ss_packet_parse(&pkt, frame, frame_len, SS_DIRECTION_OUTBOUND), ==, SS_PARSE_OK);
