@@ -1,0 +1,23 @@
+# Test tools of the namespace integration tests (tests/integration): traffic
+# generator and sink, and a minimal PVAccess search client and responder.
+# They use GLib only (option parsing), never libsnowsignal, so that what they
+# check is independent of the code under test.  Included from
+# tests/integration/local.mk.
+SS_TEST_TOOLS = \
+	tests/tools/ss-udp-send \
+	tests/tools/ss-udp-listen \
+	tests/tools/pva-search \
+	tests/tools/pva-responder
+check_PROGRAMS += $(SS_TEST_TOOLS)
+
+tests_tools_ss_udp_send_SOURCES = tests/tools/ss-udp-send.c
+tests_tools_ss_udp_send_LDADD = $(GLIB_LIBS)
+
+tests_tools_ss_udp_listen_SOURCES = tests/tools/ss-udp-listen.c
+tests_tools_ss_udp_listen_LDADD = $(GLIB_LIBS)
+
+tests_tools_pva_search_SOURCES = tests/tools/pva-search.c
+tests_tools_pva_search_LDADD = $(GLIB_LIBS)
+
+tests_tools_pva_responder_SOURCES = tests/tools/pva-responder.c
+tests_tools_pva_responder_LDADD = $(GLIB_LIBS)
