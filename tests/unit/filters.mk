@@ -22,7 +22,8 @@ tests_unit_test_pva_search_SOURCES = tests/unit/test-pva-search.c \
 	tests/unit/frame-builder.c tests/unit/frame-builder.h
 tests_unit_test_pva_search_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
 
-# A test run straight after editing a plugin must not load a stale module.
-tests/unit/test-mac-self.log: plugins/mac-self.la
-tests/unit/test-ip-self.log: plugins/ip-self.la
-tests/unit/test-pva-search.log: plugins/pva-search.la
+# A test run straight after editing a plugin must not load a stale module:
+# each test depends on the plugin it loads.
+EXTRA_tests_unit_test_mac_self_DEPENDENCIES = plugins/mac-self.la
+EXTRA_tests_unit_test_ip_self_DEPENDENCIES = plugins/ip-self.la
+EXTRA_tests_unit_test_pva_search_DEPENDENCIES = plugins/pva-search.la
