@@ -159,7 +159,9 @@ ss_bg() {
 	_ns=$(ss_nsname "$1")
 	_out=$2
 	shift 2
-	ip netns exec "$_ns" timeout -k 5 "$SS_PROC_TIMEOUT" "$@" >"$_out" 2>&1 &
+	# --foreground: timeout(1) passes a signal to CMD only, not to its whole
+	# process group, so CMD sees one SIGTERM from ss_stop, not two.
+	ip netns exec "$_ns" timeout --foreground -k 5 "$SS_PROC_TIMEOUT" "$@" >"$_out" 2>&1 &
 	SS_LAST_PID=$!
 	SS_PIDS="$SS_PIDS $SS_LAST_PID"
 }
