@@ -1,7 +1,7 @@
 # libsnowsignal: the core shared library, and the snowsignal daemon over it.
 lib_LTLIBRARIES += libsnowsignal.la
 libsnowsignal_la_SOURCES = \
-	core/log.c \
+	core/log.c core/log.h \
 	core/version.c \
 	core/conffile.c core/conffile.h \
 	core/options.c core/options.h \
@@ -10,9 +10,11 @@ libsnowsignal_la_SOURCES = \
 	core/chain.c core/chain.h \
 	core/host.c core/host.h \
 	core/peer-set.c core/peer-set.h \
-	core/capture.c core/capture.h \
-	core/emit.c core/emit.h \
-	core/relay.c core/relay.h
+	core/segment.c core/segment.h \
+	core/segment-bpf.c \
+	core/relay.c core/relay.h core/relay-private.h \
+	core/relay-path.c \
+	core/relay-stats.c
 libsnowsignal_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(SYSTEMD_CFLAGS)
 libsnowsignal_la_LIBADD = $(GLIB_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS) $(SYSTEMD_LIBS)
 libsnowsignal_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(SS_LT_VERSION_INFO) -no-undefined

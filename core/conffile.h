@@ -1,0 +1,96 @@
+/* snowsignal - UDP broadcast relay
+ * conffile.h: snowsignal.conf, read with libconfig into plain structures.
+ *
+ * libconfig stays inside conffile.c: the rest of the core, and every plugin,
+ * sees only these structures and the accessors of config.h.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef SS_CORE_CONFFILE_H
+#define SS_CORE_CONFFILE_H
+
+#include <stdint.h>
+#include <glib.h>
+#include <snowsignal/config.h>
+
+#define SS_CONF_VERSION 1
+
+#define SS_DEFAULT_INTERFACE     "eth0"
+#define SS_DEFAULT_BROADCAST_PORT 5076
+#define SS_DEFAULT_MESH_PORT     7124
+#define SS_DEFAULT_LOG_LEVEL     "info"
+#define SS_DEFAULT_PEER_REFRESH  10
+#define SS_MAX_BROADCAST_PORTS   16
+
+#define SS_CONF_ERROR ss_conf_error_quark ()
+GQuark ss_conf_error_quark(void);
+typedef enum {
+  SS_CONF_ERROR_SYNTAX,
+  SS_CONF_ERROR_INVALID,
+  SS_CONF_ERROR_IO
+} ss_conf_error;
+
+/* One setting of a plugin instance as written in the file; its type is what
+ * the file says, checked against the plugin's declaration later. */
+typedef struct {
+  char *key;
+  ss_key_type type;       /* SS_KEY_NONE: a type no plugin key can take */
+  gboolean b;
+  int64_t i;
+  char *s;
+  char **list;            /* NULL-terminated for SS_KEY_STRING_LIST */
+  char *origin;           /* "file:line" */
+} ss_conf_value;
+
+typedef struct {
+  char *name;
+  char *plugin;
+  char *origin;           /* "file:line" of the instance group */
+  GPtrArray *values;      /* ss_conf_value * */
+} ss_conf_instance;
+
+/* A list of instance names (a chain or the transports) and where it was set. */
+typedef struct {
+  char **names;           /* NULL-terminated */
+  char *origin;
+} ss_conf_list;
+
+typedef struct ss_conf {
+  char *path;             /* file read, or a label for strings and defaults */
+  int version;
+  char *interface;
+  uint16_t broadcast_ports[SS_MAX_BROADCAST_PORTS];
+  unsigned n_broadcast_ports;
+  char **plugin_path;     /* NULL-terminated, may be empty */
+  char *log_level;
+  GPtrArray *instances;   /* ss_conf_instance * */
+  ss_conf_list outbound;
+  ss_conf_list inbound;
+  ss_conf_list transports;
+  /* peers */
+  char **peer_hosts;      /* "host" or "host:port", NULL-terminated */
+  char *service;          /* Docker Swarm service: peers are tasks.<service> */
+  int peer_refresh;       /* seconds between re-resolutions */
+  gboolean self_send;     /* no peers: send to ourselves (the original's test mode) */
+  char *control_socket;   /* path of the status socket, "" for none */
+  /* Set by the command line or environment: replaces the port setting of
+   * every udp-mesh instance (0: not set). */
+  uint16_t mesh_port_override;
+} ss_conf;
+
+/* Parses a snowsignal.conf.  Errors read "FILE:LINE: what is wrong; what to do". */
+ss_conf *ss_conf_load_file(const char *path, GError **error);
+ss_conf *ss_conf_load_string(const char *text, const char *label, GError **error);
+/* The built-in default, used when no file is given and none is installed:
+ * the original SnowSignal's behaviour (mac-self, ip-self, udp-mesh). */
+ss_conf *ss_conf_new_default(void);
+void ss_conf_free(ss_conf *conf);
+
+ss_conf_instance *ss_conf_find_instance(const ss_conf *conf, const char *name);
+const ss_conf_value *ss_conf_instance_find_value(const ss_conf_instance *inst, const char *key);
+
+/* Structural checks that need no plugin: chains name existing instances,
+ * names are unique, ports are valid. */
+gboolean ss_conf_check(const ss_conf *conf, GError **error);
+
+#endif

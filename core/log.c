@@ -1,0 +1,163 @@
+/* snowsignal - UDP broadcast relay
+ * log.c: structured logging to journald or stderr.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <snowsignal/log.h>
+#include "log.h"
+
+#define SS_LOG_MAX_FIELDS 16
+
+/* Messages more severe than or equal to this are written.  GLib numbers
+ * levels so that a smaller flag is more severe. */
+static GLogLevelFlags threshold = G_LOG_LEVEL_INFO;
+static gboolean use_journal;
+
+static const struct {
+  const char *name;
+  GLogLevelFlags level;
+} level_names[] = {
+  { "debug", G_LOG_LEVEL_DEBUG },
+  { "info", G_LOG_LEVEL_INFO },
+  { "warning", G_LOG_LEVEL_WARNING },
+  { "error", G_LOG_LEVEL_CRITICAL },
+  { "critical", G_LOG_LEVEL_CRITICAL },
+};
+
+gboolean
+ss_log_level_parse(const char *name, GLogLevelFlags *level)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS(level_names); i++)
+    if (g_ascii_strcasecmp(name, level_names[i].name) == 0) {
+      *level = level_names[i].level;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+void
+ss_log_set_level(GLogLevelFlags level)
+{
+  threshold = level;
+}
+
+static GLogLevelFlags
+level_of(GLogLevelFlags flags)
+{
+  static const GLogLevelFlags order[] = {
+    G_LOG_LEVEL_ERROR, G_LOG_LEVEL_CRITICAL, G_LOG_LEVEL_WARNING,
+    G_LOG_LEVEL_MESSAGE, G_LOG_LEVEL_INFO, G_LOG_LEVEL_DEBUG
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(order); i++)
+    if (flags & order[i])
+      return order[i];
+  return G_LOG_LEVEL_DEBUG;
+}
+
+gboolean
+ss_log_enabled(GLogLevelFlags level)
+{
+  return level_of(level) <= threshold;
+}
+
+static const char *
+level_label(GLogLevelFlags level)
+{
+  switch (level_of(level)) {
+  case G_LOG_LEVEL_ERROR:
+  case G_LOG_LEVEL_CRITICAL: return "ERROR";
+  case G_LOG_LEVEL_WARNING: return "WARNING";
+  case G_LOG_LEVEL_MESSAGE: return "NOTICE";
+  case G_LOG_LEVEL_INFO: return "INFO";
+  default: return "DEBUG";
+  }
+}
+
+/* Fields GLib or journald set that a person reading stderr does not need. */
+static gboolean
+is_internal_field(const char *key)
+{
+  return strcmp(key, "MESSAGE") == 0 || strcmp(key, "PRIORITY") == 0 ||
+         strcmp(key, "GLIB_DOMAIN") == 0 || strcmp(key, "GLIB_OLD_LOG_API") == 0 ||
+         strncmp(key, "CODE_", 5) == 0 || strcmp(key, "SYSLOG_IDENTIFIER") == 0;
+}
+
+/* One line: "snowsignal[domain] LEVEL: message KEY=value ...".  Values with
+ * spaces are quoted so the line stays machine-splittable. */
+static void
+write_stderr(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
+{
+  const char *domain = NULL, *message = "";
+  for (gsize i = 0; i < n_fields; i++) {
+    if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0)
+      domain = fields[i].value;
+    else if (strcmp(fields[i].key, "MESSAGE") == 0)
+      message = fields[i].value;
+  }
+  GString *line = g_string_sized_new(160);
+  g_string_append_printf(line, "snowsignal[%s] %s: %s", domain ? domain : SS_LOG_DOMAIN,
+                         level_label(level), message);
+  for (gsize i = 0; i < n_fields; i++) {
+    if (is_internal_field(fields[i].key) || fields[i].length != -1)
+      continue;
+    const char *v = fields[i].value;
+    gboolean quote = strpbrk(v, " \t\"=") != NULL || v[0] == '\0';
+    g_autofree char *lower = g_ascii_strdown(fields[i].key, -1);
+    g_string_append_printf(line, quote ? " %s=\"%s\"" : " %s=%s", lower, v);
+  }
+  g_string_append_c(line, '\n');
+  fputs(line->str, stderr);
+  fflush(stderr);
+  g_string_free(line, TRUE);
+}
+
+static GLogWriterOutput
+writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  if (!ss_log_enabled(level))
+    return G_LOG_WRITER_HANDLED;
+  if (use_journal && g_log_writer_journald(level, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED)
+    return G_LOG_WRITER_HANDLED;
+  write_stderr(level, fields, n_fields);
+  return G_LOG_WRITER_HANDLED;
+}
+
+void
+ss_log_init(void)
+{
+  static gsize once;
+  if (g_once_init_enter(&once)) {
+    use_journal = g_log_writer_is_journald(fileno(stderr));
+    g_log_set_writer_func(writer, NULL, NULL);
+    g_once_init_leave(&once, 1);
+  }
+}
+
+void
+ss_log(const char *domain, GLogLevelFlags level, const char *message, ...)
+{
+  if (!ss_log_enabled(level))
+    return;
+  GLogField fields[SS_LOG_MAX_FIELDS + 3];
+  gsize n = 0;
+  fields[n++] = (GLogField) { "MESSAGE", message, -1 };
+  fields[n++] = (GLogField) { "GLIB_DOMAIN", domain ? domain : SS_LOG_DOMAIN, -1 };
+  fields[n++] = (GLogField) { "SYSLOG_IDENTIFIER", "snowsignal", -1 };
+  va_list ap;
+  va_start(ap, message);
+  const char *key;
+  while ((key = va_arg(ap, const char *)) != NULL) {
+    const char *value = va_arg(ap, const char *);
+    if (value && n < G_N_ELEMENTS(fields))
+      fields[n++] = (GLogField) { key, value, -1 };
+  }
+  va_end(ap);
+  g_log_structured_array(level, fields, n);
+}

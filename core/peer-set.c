@@ -1,0 +1,457 @@
+/* snowsignal - UDP broadcast relay
+ * peer-set.c: the relays this one sends to.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gio/gio.h>
+
+#include <snowsignal/log.h>
+#include "log.h"
+#include "peer-set.h"
+
+#define SS_SELF_SEND_ADDR "127.0.0.1"
+
+struct ss_peer {
+  char *name;                 /* as configured */
+  char *resolved_from;        /* DNS name, or NULL for a literal */
+  struct sockaddr_in addr;
+  ss_peer_state state;
+  ss_peer_stats stats;
+  char *last_error;
+};
+
+/* One configured entry: a literal address or a name to resolve. */
+typedef struct {
+  ss_peer_set *set;
+  char *spec;                 /* "host" or "host:port" as written */
+  char *host;
+  uint16_t port;              /* 0: the transport's own port */
+  gboolean literal;
+  GArray *addrs;              /* uint32_t, network order; last good lookup */
+  GCancellable *cancel;
+} peer_entry;
+
+struct ss_peer_set {
+  GPtrArray *entries;         /* peer_entry * */
+  GPtrArray *peers;           /* ss_peer *, current set */
+  ss_host *host;
+  gboolean self_send;
+  guint refresh;
+  GMainContext *context;
+  GSource *timer;
+  void (*changed)(void *user);
+  void *changed_user;
+  ss_peer_set_counters counters;
+  gboolean warned_empty;
+};
+
+static void
+peer_free(ss_peer *peer)
+{
+  g_free(peer->name);
+  g_free(peer->resolved_from);
+  g_free(peer->last_error);
+  g_free(peer);
+}
+
+static void
+entry_free(gpointer p)
+{
+  peer_entry *e = p;
+  if (e->cancel) {
+    g_cancellable_cancel(e->cancel);
+    g_object_unref(e->cancel);
+  }
+  g_free(e->spec);
+  g_free(e->host);
+  g_array_unref(e->addrs);
+  g_free(e);
+}
+
+static gboolean
+entry_parse(peer_entry *e, const char *spec, const char *origin, GError **error)
+{
+  e->spec = g_strdup(spec);
+  const char *colon = strrchr(spec, ':');
+  if (colon) {
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535) {
+      g_set_error(error, SS_CONF_ERROR, SS_CONF_ERROR_INVALID,
+                  "%s: peer '%s' has an invalid port; write \"host\" or \"host:port\" with a "
+                  "port from 1 to 65535", origin, spec);
+      return FALSE;
+    }
+    e->port = (uint16_t) port;
+    e->host = g_strndup(spec, (gsize) (colon - spec));
+  } else {
+    e->host = g_strdup(spec);
+  }
+  if (e->host[0] == '\0') {
+    g_set_error(error, SS_CONF_ERROR, SS_CONF_ERROR_INVALID,
+                "%s: peer '%s' has no host name or address", origin, spec);
+    return FALSE;
+  }
+  struct in_addr a;
+  if (inet_pton(AF_INET, e->host, &a) == 1) {
+    e->literal = TRUE;
+    g_array_append_val(e->addrs, a.s_addr);
+  }
+  return TRUE;
+}
+
+static gboolean
+add_entry(ss_peer_set *set, const char *spec, const char *origin, GError **error)
+{
+  peer_entry *e = g_new0(peer_entry, 1);
+  e->set = set;
+  e->addrs = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+  g_ptr_array_add(set->entries, e);
+  return entry_parse(e, spec, origin, error);
+}
+
+ss_peer_set *
+ss_peer_set_new(const ss_conf *conf, ss_host *host, GError **error)
+{
+  ss_peer_set *set = g_new0(ss_peer_set, 1);
+  set->entries = g_ptr_array_new_with_free_func(entry_free);
+  set->peers = g_ptr_array_new();
+  set->host = host;
+  set->self_send = conf->self_send;
+  set->refresh = (guint) conf->peer_refresh;
+  for (char **h = conf->peer_hosts; *h; h++)
+    if (!add_entry(set, *h, conf->path, error))
+      goto fail;
+  if (conf->service && *conf->service) {
+    g_autofree char *name = g_strconcat("tasks.", conf->service, NULL);
+    if (!add_entry(set, name, "SERVICENAME", error))
+      goto fail;
+  }
+  return set;
+fail:
+  ss_peer_set_free(set);
+  return NULL;
+}
+
+void
+ss_peer_set_free(ss_peer_set *set)
+{
+  if (!set)
+    return;
+  ss_peer_set_stop(set);
+  g_ptr_array_unref(set->entries);
+  for (guint i = 0; i < set->peers->len; i++)
+    peer_free(g_ptr_array_index(set->peers, i));
+  g_ptr_array_unref(set->peers);
+  g_free(set);
+}
+
+static ss_peer *
+take_existing(GPtrArray *old, uint32_t addr, uint16_t port)
+{
+  for (guint i = 0; i < old->len; i++) {
+    ss_peer *p = g_ptr_array_index(old, i);
+    if (p && p->addr.sin_addr.s_addr == addr && p->addr.sin_port == htons(port)) {
+      old->pdata[i] = NULL;
+      return p;
+    }
+  }
+  return NULL;
+}
+
+static gboolean
+already_listed(GPtrArray *peers, uint32_t addr, uint16_t port)
+{
+  for (guint i = 0; i < peers->len; i++) {
+    ss_peer *p = g_ptr_array_index(peers, i);
+    if (p->addr.sin_addr.s_addr == addr && p->addr.sin_port == htons(port))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+add_peer(ss_peer_set *set, GPtrArray *old, GPtrArray *peers, const peer_entry *e, uint32_t addr)
+{
+  if (already_listed(peers, addr, e->port))
+    return;
+  ss_peer *p = take_existing(old, addr, e->port);
+  if (!p) {
+    p = g_new0(ss_peer, 1);
+    char text[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &addr, text, sizeof text);
+    p->name = e->literal ? g_strdup(e->spec)
+                         : (e->port ? g_strdup_printf("%s:%u", text, e->port) : g_strdup(text));
+    p->resolved_from = e->literal ? NULL : g_strdup(e->host);
+    p->addr.sin_family = AF_INET;
+    p->addr.sin_addr.s_addr = addr;
+    p->addr.sin_port = htons(e->port);
+  }
+  g_ptr_array_add(peers, p);
+}
+
+static void
+log_set(const ss_peer_set *set)
+{
+  g_autoptr(GString) names = g_string_new(NULL);
+  for (guint i = 0; i < set->peers->len; i++) {
+    const ss_peer *p = g_ptr_array_index(set->peers, i);
+    g_string_append_printf(names, "%s%s", i ? "," : "", p->name);
+  }
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "peer set changed", "PEERS", names->str, NULL);
+}
+
+void
+ss_peer_set_rebuild(ss_peer_set *set)
+{
+  GPtrArray *old = set->peers;
+  GPtrArray *peers = g_ptr_array_new();
+  for (guint i = 0; i < set->entries->len; i++) {
+    const peer_entry *e = g_ptr_array_index(set->entries, i);
+    for (guint j = 0; j < e->addrs->len; j++) {
+      uint32_t addr = g_array_index(e->addrs, uint32_t, j);
+      /* Sending to ourselves would re-emit every broadcast on our own
+       * segment (the original does this when it finds no peers). */
+      if (!ss_host_lookup_ipv4(set->host, addr))
+        add_peer(set, old, peers, e, addr);
+    }
+  }
+  if (peers->len == 0 && set->self_send) {
+    static const peer_entry self = { .spec = (char *) "self (" SS_SELF_SEND_ADDR ")", .literal = TRUE };
+    struct in_addr lo;
+    inet_pton(AF_INET, SS_SELF_SEND_ADDR, &lo);
+    add_peer(set, old, peers, &self, lo.s_addr);
+  }
+  gboolean changed = peers->len != old->len;
+  for (guint i = 0; i < old->len; i++)
+    if (old->pdata[i] != NULL)
+      changed = TRUE;
+  set->peers = peers;
+  if (changed) {
+    log_set(set);
+    if (peers->len == 0 && !set->warned_empty)
+      SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+             "no peers: captured broadcasts are not sent anywhere",
+             "HINT", "set peers.hosts in snowsignal.conf, --other-relays or SERVICENAME", NULL);
+    set->warned_empty = peers->len == 0;
+    if (set->changed)
+      set->changed(set->changed_user);
+  }
+  for (guint i = 0; i < old->len; i++)
+    if (old->pdata[i])
+      peer_free(old->pdata[i]);
+  g_ptr_array_unref(old);
+}
+
+static int
+compare_addr(gconstpointer a, gconstpointer b)
+{
+  uint32_t x = ntohl(*(const uint32_t *) a), y = ntohl(*(const uint32_t *) b);
+  return x < y ? -1 : x > y;
+}
+
+static void
+on_resolved(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  peer_entry *e = user_data;
+  GError *error = NULL;
+  GList *list = g_resolver_lookup_by_name_with_flags_finish(G_RESOLVER(source), res, &error);
+  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    g_error_free(error);
+    return;
+  }
+  ss_peer_set *set = e->set;
+  g_clear_object(&e->cancel);
+  if (!list) {
+    set->counters.lookup_failures++;
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "peer name lookup failed; keeping its last addresses",
+           "NAME", e->host, "ERROR", error ? error->message : "no address", NULL);
+    g_clear_error(&error);
+    return;
+  }
+  g_array_set_size(e->addrs, 0);
+  for (GList *l = list; l; l = l->next) {
+    GInetAddress *ia = l->data;
+    if (g_inet_address_get_family(ia) != G_SOCKET_FAMILY_IPV4)
+      continue;
+    uint32_t a;
+    memcpy(&a, g_inet_address_to_bytes(ia), sizeof a);
+    g_array_append_val(e->addrs, a);
+  }
+  g_array_sort(e->addrs, compare_addr);
+  g_resolver_free_addresses(list);
+  ss_peer_set_rebuild(set);
+}
+
+static void
+resolve_all(ss_peer_set *set)
+{
+  GResolver *resolver = g_resolver_get_default();
+  g_main_context_push_thread_default(set->context);
+  for (guint i = 0; i < set->entries->len; i++) {
+    peer_entry *e = g_ptr_array_index(set->entries, i);
+    if (e->literal || e->cancel)
+      continue;
+    set->counters.lookups++;
+    e->cancel = g_cancellable_new();
+    g_resolver_lookup_by_name_with_flags_async(resolver, e->host,
+                                               G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY,
+                                               e->cancel, on_resolved, e);
+  }
+  g_main_context_pop_thread_default(set->context);
+  g_object_unref(resolver);
+}
+
+static gboolean
+on_refresh(gpointer user_data)
+{
+  resolve_all(user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+ss_peer_set_start(ss_peer_set *set, GMainContext *context, void (*changed)(void *user), void *user)
+{
+  set->context = context;
+  set->changed = changed;
+  set->changed_user = user;
+  ss_peer_set_rebuild(set);
+  if (set->peers->len == 0 && !set->warned_empty && set->entries->len == 0) {
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "no peers: captured broadcasts are not sent anywhere",
+           "HINT", "set peers.hosts in snowsignal.conf, --other-relays or SERVICENAME", NULL);
+    set->warned_empty = TRUE;
+  }
+  gboolean any_name = FALSE;
+  for (guint i = 0; i < set->entries->len; i++)
+    any_name |= !((peer_entry *) g_ptr_array_index(set->entries, i))->literal;
+  if (!any_name)
+    return;
+  resolve_all(set);
+  set->timer = g_timeout_source_new_seconds(set->refresh);
+  g_source_set_callback(set->timer, on_refresh, set, NULL);
+  g_source_attach(set->timer, context);
+}
+
+void
+ss_peer_set_stop(ss_peer_set *set)
+{
+  if (set->timer) {
+    g_source_destroy(set->timer);
+    g_clear_pointer(&set->timer, g_source_unref);
+  }
+  for (guint i = 0; i < set->entries->len; i++) {
+    peer_entry *e = g_ptr_array_index(set->entries, i);
+    if (e->cancel) {
+      g_cancellable_cancel(e->cancel);
+      g_clear_object(&e->cancel);
+    }
+  }
+  set->changed = NULL;
+}
+
+const GPtrArray *
+ss_peer_set_get(const ss_peer_set *set)
+{
+  return set->peers;
+}
+
+ss_peer *
+ss_peer_set_find(const ss_peer_set *set, uint32_t addr_be)
+{
+  for (guint i = 0; i < set->peers->len; i++) {
+    ss_peer *p = g_ptr_array_index(set->peers, i);
+    if (p->addr.sin_addr.s_addr == addr_be)
+      return p;
+  }
+  return NULL;
+}
+
+const ss_peer_set_counters *
+ss_peer_set_get_counters(const ss_peer_set *set)
+{
+  return &set->counters;
+}
+
+const ss_peer_stats *
+ss_peer_get_stats(const ss_peer *peer)
+{
+  return &peer->stats;
+}
+
+const char *
+ss_peer_get_name(const ss_peer *peer)
+{
+  return peer->name;
+}
+
+const char *
+ss_peer_get_resolved_from(const ss_peer *peer)
+{
+  return peer->resolved_from;
+}
+
+const struct sockaddr_in *
+ss_peer_get_address(const ss_peer *peer)
+{
+  return &peer->addr;
+}
+
+void
+ss_peer_note_sent(ss_peer *peer, const ss_instance *inst)
+{
+  peer->stats.sent++;
+  peer->stats.last_sent_us = g_get_real_time();
+  if (peer->state == SS_PEER_UNKNOWN || peer->state == SS_PEER_DOWN)
+    peer->state = SS_PEER_UP;
+}
+
+void
+ss_peer_note_received(ss_peer *peer, const ss_instance *inst)
+{
+  peer->stats.received++;
+  peer->stats.last_received_us = g_get_real_time();
+}
+
+void
+ss_peer_note_error(ss_peer *peer, const ss_instance *inst, const char *what)
+{
+  peer->stats.errors++;
+  if (!peer->last_error || strcmp(peer->last_error, what) != 0) {
+    g_free(peer->last_error);
+    peer->last_error = g_strdup(what);
+    peer->stats.last_error = peer->last_error;
+    /* Logged when the reason changes, not per packet: a dead peer must not
+     * flood the log while the others keep being served. */
+    SS_LOG(ss_instance_get_log_domain(inst), G_LOG_LEVEL_WARNING, "sending to peer failed",
+           "PEER", peer->name, "INSTANCE", ss_instance_get_name(inst), "ERROR", what, NULL);
+  }
+}
+
+void
+ss_peer_set_state(ss_peer *peer, const ss_instance *inst, ss_peer_state state)
+{
+  peer->state = state;
+}
+
+ss_peer_state
+ss_peer_get_state(const ss_peer *peer)
+{
+  return peer->state;
+}
+
+const char *
+ss_peer_state_to_string(ss_peer_state state)
+{
+  switch (state) {
+  case SS_PEER_UP: return "up";
+  case SS_PEER_CONNECTING: return "connecting";
+  case SS_PEER_DOWN: return "down";
+  case SS_PEER_AUTH_FAILED: return "authentication failed";
+  default: return "unknown";
+  }
+}

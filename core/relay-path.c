@@ -1,0 +1,235 @@
+/* snowsignal - UDP broadcast relay
+ * relay-path.c: the two packet paths.
+ *
+ *   segment -> capture -> [reassembly] -> outbound chain -> transports
+ *   transport -> ss_instance_deliver -> checks -> inbound chain
+ *             -> rewrite for this segment -> [fragmentation] -> segment
+ *
+ * Nothing here allocates: every buffer is preallocated in ss_relay_new().
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+#include <glib-unix.h>
+
+#include <snowsignal/log.h>
+#include "log.h"
+#include "relay-private.h"
+
+/* Frames read per wake-up before yielding to the other sources, so that a
+ * flood on the segment cannot starve the mesh socket or the signals. */
+#define SS_CAPTURE_BATCH 256
+/* Invalid input is logged at most this often (it is always counted). */
+#define SS_DROP_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+
+static void
+log_drop(ss_relay *relay, const char *message, const char *why, const char *peer)
+{
+  gint64 now = g_get_monotonic_time();
+  GLogLevelFlags level = G_LOG_LEVEL_DEBUG;
+  if (relay->last_drop_log_us == 0 || now - relay->last_drop_log_us >= SS_DROP_LOG_INTERVAL_US) {
+    relay->last_drop_log_us = now;
+    level = G_LOG_LEVEL_WARNING;
+  }
+  SS_LOG(SS_LOG_DOMAIN, level, message, "REASON", why, "PEER", peer);
+}
+
+static void
+arm_reassembly_timer(ss_relay *relay);
+
+static gboolean
+on_reassembly_timeout(gpointer user_data)
+{
+  ss_relay *relay = user_data;
+  ss_reassembler_expire(relay->reasm, g_get_monotonic_time());
+  g_clear_pointer(&relay->reasm_timer, g_source_unref);
+  arm_reassembly_timer(relay);
+  return G_SOURCE_REMOVE;
+}
+
+/* One timer, armed only while fragments are waiting: an idle relay wakes
+ * for nothing. */
+static void
+arm_reassembly_timer(ss_relay *relay)
+{
+  int64_t deadline = ss_reassembler_next_deadline(relay->reasm);
+  if (deadline < 0 || relay->reasm_timer || !relay->context)
+    return;
+  int64_t wait_ms = (deadline - g_get_monotonic_time()) / 1000 + 1;
+  relay->reasm_timer = g_timeout_source_new((guint) CLAMP(wait_ms, 1, G_MAXINT));
+  g_source_set_callback(relay->reasm_timer, on_reassembly_timeout, relay, NULL);
+  g_source_attach(relay->reasm_timer, relay->context);
+}
+
+static gboolean
+port_is_relayed(const ss_relay *relay, uint16_t port)
+{
+  for (unsigned i = 0; i < relay->conf->n_broadcast_ports; i++)
+    if (relay->conf->broadcast_ports[i] == port)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+send_outbound(ss_relay *relay, ss_packet *pkt)
+{
+  if (!port_is_relayed(relay, pkt->udp_dst_port) || !ss_packet_is_eth_broadcast(pkt))
+    return;
+  if (ss_chain_run(relay->outbound, pkt) != SS_VERDICT_PASS)
+    return;
+  relay->counters.relayed++;
+  for (guint i = 0; i < relay->transports->len; i++)
+    ss_instance_send(g_ptr_array_index(relay->transports, i), pkt);
+}
+
+void
+ss_relay_handle_captured(ss_relay *relay, uint8_t *frame, size_t len, int ifindex)
+{
+  ss_packet pkt;
+  relay->counters.captured++;
+  ss_parse_result r = ss_packet_parse(&pkt, frame, len, SS_DIRECTION_OUTBOUND);
+  pkt.ifindex = ifindex;
+  if (r == SS_PARSE_FRAGMENT) {
+    relay->counters.fragments++;
+    size_t whole_len;
+    ss_reasm_result rr = ss_reassembler_add(relay->reasm, &pkt, g_get_monotonic_time(),
+                                            relay->reasm_buf, SS_FRAME_MAX, &whole_len);
+    if (rr != SS_REASM_COMPLETE) {
+      arm_reassembly_timer(relay);
+      return;
+    }
+    relay->counters.reassembled++;
+    r = ss_packet_parse(&pkt, relay->reasm_buf, whole_len, SS_DIRECTION_OUTBOUND);
+    pkt.ifindex = ifindex;
+  }
+  if (r != SS_PARSE_OK) {
+    relay->counters.capture_invalid++;
+    log_drop(relay, "captured frame is not a relayable UDP datagram; dropped",
+             ss_parse_result_to_string(r), NULL);
+    return;
+  }
+  send_outbound(relay, &pkt);
+}
+
+static void
+flush_transports(ss_relay *relay)
+{
+  for (guint i = 0; i < relay->transports->len; i++)
+    ss_instance_flush(g_ptr_array_index(relay->transports, i));
+}
+
+static gboolean
+on_capture(gint fd, GIOCondition cond, gpointer user_data)
+{
+  ss_relay *relay = user_data;
+  int ifindex = ss_segment_get_ifindex(relay->segment);
+  for (int i = 0; i < SS_CAPTURE_BATCH; i++) {
+    gboolean truncated = FALSE;
+    ssize_t n = ss_segment_recv(relay->segment, relay->rx_buf, SS_FRAME_MAX, &truncated);
+    if (n == 0)
+      break;
+    if (n < 0) {
+      relay->counters.capture_errors++;
+      log_drop(relay, "reading from the segment failed", g_strerror(errno), NULL);
+      break;
+    }
+    if (truncated) {
+      relay->counters.capture_truncated++;
+      continue;
+    }
+    ss_relay_handle_captured(relay, relay->rx_buf, (size_t) n, ifindex);
+  }
+  flush_transports(relay);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+ss_relay_path_start(ss_relay *relay)
+{
+  relay->capture_source = g_unix_fd_source_new(ss_segment_get_fd(relay->segment), G_IO_IN);
+  g_source_set_callback(relay->capture_source, G_SOURCE_FUNC(on_capture), relay, NULL);
+  g_source_attach(relay->capture_source, relay->context);
+}
+
+void
+ss_relay_path_stop(ss_relay *relay)
+{
+  GSource **sources[] = { &relay->capture_source, &relay->reasm_timer };
+  for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
+    if (*sources[i]) {
+      g_source_destroy(*sources[i]);
+      g_clear_pointer(sources[i], g_source_unref);
+    }
+}
+
+/* --- inbound ----------------------------------------------------------- */
+
+static void
+emit_one(const uint8_t *frame, size_t len, void *user)
+{
+  ss_relay *relay = user;
+  if (!ss_segment_send(relay->segment, frame, len)) {
+    relay->counters.emit_errors++;
+    log_drop(relay, "broadcasting on the segment failed", g_strerror(errno), NULL);
+  }
+}
+
+static ss_deliver_result
+emit(ss_relay *relay, ss_packet *pkt)
+{
+  if (!relay->segment)
+    return SS_DELIVER_EMIT_FAILED;
+  uint32_t addr = 0;
+  unsigned prefix = 0;
+  ss_host_link_ipv4(relay->host, ss_segment_get_ifindex(relay->segment), &addr, &prefix);
+  ss_frame_rewrite_for_segment(pkt, relay->own_mac, addr, prefix);
+  guint64 errors_before = relay->counters.emit_errors;
+  int n = ss_frame_fragment(pkt, ss_segment_get_mtu(relay->segment), relay->frag_scratch,
+                            SS_FRAME_MAX, emit_one, relay);
+  if (n < 0) {
+    relay->counters.emit_errors++;
+    log_drop(relay, "frame larger than the interface MTU with Don't Fragment set; dropped",
+             "too big", NULL);
+    return SS_DELIVER_EMIT_FAILED;
+  }
+  if (relay->counters.emit_errors != errors_before)
+    return SS_DELIVER_EMIT_FAILED;
+  relay->counters.emitted++;
+  if (n > 1)
+    relay->counters.emit_fragmented++;
+  return SS_DELIVER_EMITTED;
+}
+
+ss_deliver_result
+ss_instance_deliver(ss_instance *inst, ss_peer *from, const uint8_t *frame, size_t len)
+{
+  ss_relay *relay = ss_instance_get_relay(inst);
+  const char *peer = from ? ss_peer_get_name(from) : "(stranger)";
+  const char *why = NULL;
+  ss_packet pkt;
+  relay->counters.delivered++;
+  if (from)
+    ss_peer_note_received(from, inst);
+  if (len > SS_FRAME_MAX) {
+    why = "longer than any Ethernet frame";
+  } else {
+    memcpy(relay->tx_buf, frame, len);
+    ss_parse_result r = ss_packet_parse(&pkt, relay->tx_buf, len, SS_DIRECTION_INBOUND);
+    if (r != SS_PARSE_OK)
+      why = ss_parse_result_to_string(r);
+    else
+      ss_frame_check_relayable(&pkt, relay->conf->broadcast_ports, relay->conf->n_broadcast_ports,
+                               &why);
+  }
+  if (why) {
+    relay->counters.deliver_invalid++;
+    log_drop(relay, "frame from a peer refused; not emitted", why, peer);
+    return SS_DELIVER_INVALID;
+  }
+  if (ss_chain_run(relay->inbound, &pkt) != SS_VERDICT_PASS)
+    return SS_DELIVER_DROPPED;
+  return emit(relay, &pkt);
+}

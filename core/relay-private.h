@@ -1,0 +1,47 @@
+/* snowsignal - UDP broadcast relay
+ * relay-private.h: the relay's innards, shared by relay.c (set-up) and
+ * relay-path.c (the per-packet paths).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef SS_CORE_RELAY_PRIVATE_H
+#define SS_CORE_RELAY_PRIVATE_H
+
+#include "relay.h"
+#include "chain.h"
+#include "fragment.h"
+#include "frame.h"
+#include "instance.h"
+#include "loader.h"
+#include "peer-set.h"
+#include "segment.h"
+
+struct ss_relay {
+  ss_conf *conf;
+  ss_loader *loader;
+  ss_host *host;
+  GPtrArray *instances;        /* every instance, in configuration order */
+  ss_chain *outbound;
+  ss_chain *inbound;
+  GPtrArray *transports;       /* ss_instance *, borrowed from instances */
+  ss_peer_set *peers;
+  ss_segment *segment;
+  GMainContext *context;
+  GSource *capture_source;
+  GSource *reasm_timer;
+  ss_reassembler *reasm;
+  uint8_t own_mac[SS_ETH_ALEN];
+  /* Preallocated so that the packet paths never allocate. */
+  uint8_t *rx_buf;
+  uint8_t *tx_buf;
+  uint8_t *reasm_buf;
+  uint8_t *frag_scratch;
+  ss_relay_counters counters;
+  gint64 last_drop_log_us;
+  gboolean started;
+};
+
+void ss_relay_path_start(ss_relay *relay);
+void ss_relay_path_stop(ss_relay *relay);
+
+#endif

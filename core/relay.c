@@ -1,0 +1,311 @@
+/* snowsignal - UDP broadcast relay
+ * relay.c: builds the relay from its configuration and tears it down.
+ * The per-packet paths are in relay-path.c.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <config.h>
+
+#include <string.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+
+#include <snowsignal/log.h>
+#include "log.h"
+#include "relay-private.h"
+
+#define SS_UDP_MESH_PLUGIN "udp-mesh"
+#define SS_REASM_MAX_BYTES (4u * 1024 * 1024)
+#define SS_REASM_MAX_DATAGRAMS 64
+#define SS_REASM_TIMEOUT_US (2 * G_USEC_PER_SEC)
+
+static gboolean
+kind_error(GError **error, const ss_conf_list *list, const char *what, const char *name,
+           const char *expected)
+{
+  g_set_error(error, SS_CONF_ERROR, SS_CONF_ERROR_INVALID,
+              "%s: '%s' lists instance '%s', which is not a %s plugin; '%s' takes only %ss",
+              list->origin, what, name, expected, what, expected);
+  return FALSE;
+}
+
+static gboolean
+build_chain(ss_relay *relay, const ss_conf_list *list, const char *what, ss_chain *chain,
+            GError **error)
+{
+  for (char **n = list->names; *n; n++) {
+    ss_instance *inst = ss_relay_find_instance(relay, *n);
+    if (ss_instance_get_plugin(inst)->desc->kind != SS_PLUGIN_FILTER)
+      return kind_error(error, list, what, *n, "filter");
+    ss_chain_append(chain, inst);
+  }
+  return TRUE;
+}
+
+static gboolean
+build_transports(ss_relay *relay, GError **error)
+{
+  const ss_conf_list *list = &relay->conf->transports;
+  for (char **n = list->names; *n; n++) {
+    ss_instance *inst = ss_relay_find_instance(relay, *n);
+    if (ss_instance_get_plugin(inst)->desc->kind != SS_PLUGIN_TRANSPORT)
+      return kind_error(error, list, "transports", *n, "transport");
+    g_ptr_array_add(relay->transports, inst);
+  }
+  return TRUE;
+}
+
+static gboolean
+create_instances(ss_relay *relay, GError **error)
+{
+  const ss_conf *conf = relay->conf;
+  char port[8];
+  g_snprintf(port, sizeof port, "%u", conf->mesh_port_override);
+  const ss_override mesh_overrides[] = {
+    { "port", port, "--mesh-port/MESH_PORT" },
+    { NULL, NULL, NULL }
+  };
+  for (guint i = 0; i < conf->instances->len; i++) {
+    const ss_conf_instance *ci = g_ptr_array_index(conf->instances, i);
+    GError *local = NULL;
+    const ss_plugin *plugin = ss_loader_load(relay->loader, ci->plugin, &local);
+    if (!plugin) {
+      g_set_error(error, local->domain, local->code, "%s: instance '%s': %s", ci->origin,
+                  ci->name, local->message);
+      g_error_free(local);
+      return FALSE;
+    }
+    gboolean is_mesh = strcmp(ci->plugin, SS_UDP_MESH_PLUGIN) == 0 && conf->mesh_port_override;
+    ss_instance *inst = ss_instance_new(relay, plugin, ci, is_mesh ? mesh_overrides : NULL, error);
+    if (!inst)
+      return FALSE;
+    g_ptr_array_add(relay->instances, inst);
+  }
+  return TRUE;
+}
+
+static void
+warn_unused(ss_relay *relay)
+{
+  for (guint i = 0; i < relay->instances->len; i++) {
+    ss_instance *inst = g_ptr_array_index(relay->instances, i);
+    const char *name = ss_instance_get_name(inst);
+    gboolean used = g_ptr_array_find(relay->outbound->instances, inst, NULL) ||
+                    g_ptr_array_find(relay->inbound->instances, inst, NULL) ||
+                    g_ptr_array_find(relay->transports, inst, NULL);
+    if (!used)
+      SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+             "instance is defined but in no chain and not a transport; it does nothing",
+             "INSTANCE", name);
+  }
+}
+
+ss_relay *
+ss_relay_new(ss_conf *conf, GError **error)
+{
+  ss_relay *relay = g_new0(ss_relay, 1);
+  relay->conf = conf;
+  relay->loader = ss_loader_new(conf->plugin_path);
+  relay->host = ss_host_new();
+  relay->instances = g_ptr_array_new();
+  relay->outbound = ss_chain_new("outbound");
+  relay->inbound = ss_chain_new("inbound");
+  relay->transports = g_ptr_array_new();
+  relay->rx_buf = g_malloc(SS_FRAME_MAX);
+  relay->tx_buf = g_malloc(SS_FRAME_MAX);
+  relay->reasm_buf = g_malloc(SS_FRAME_MAX);
+  relay->frag_scratch = g_malloc(SS_FRAME_MAX);
+  relay->reasm = ss_reassembler_new(SS_REASM_MAX_BYTES, SS_REASM_MAX_DATAGRAMS, SS_REASM_TIMEOUT_US);
+  relay->peers = ss_peer_set_new(conf, relay->host, error);
+  if (!relay->peers || !create_instances(relay, error) ||
+      !build_chain(relay, &conf->outbound, "outbound", relay->outbound, error) ||
+      !build_chain(relay, &conf->inbound, "inbound", relay->inbound, error) ||
+      !build_transports(relay, error)) {
+    ss_relay_free(relay);
+    return NULL;
+  }
+  warn_unused(relay);
+  return relay;
+}
+
+static void
+on_host_changed(void *user)
+{
+  ss_relay *relay = user;
+  if (relay->segment)
+    ss_host_link_mac(relay->host, ss_segment_get_ifindex(relay->segment), relay->own_mac);
+  ss_peer_set_rebuild(relay->peers);
+}
+
+static void
+on_peers_changed(void *user)
+{
+  ss_relay *relay = user;
+  for (guint i = 0; i < relay->transports->len; i++)
+    ss_instance_peers_changed(g_ptr_array_index(relay->transports, i));
+}
+
+static gboolean
+start_instances(ss_relay *relay, GError **error)
+{
+  for (guint i = 0; i < relay->instances->len; i++)
+    if (!ss_instance_start(g_ptr_array_index(relay->instances, i), error))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+ss_relay_start(ss_relay *relay, GMainContext *context, GError **error)
+{
+  const ss_conf *conf = relay->conf;
+  relay->context = context ? g_main_context_ref(context) : g_main_context_ref_thread_default();
+  if (!ss_host_watch(relay->host, relay->context, error))
+    return FALSE;
+  ss_host_set_changed_cb(relay->host, on_host_changed, relay);
+  relay->segment = ss_segment_open(conf->interface, conf->broadcast_ports, conf->n_broadcast_ports,
+                                   error);
+  if (!relay->segment)
+    return FALSE;
+  if (!ss_host_link_mac(relay->host, ss_segment_get_ifindex(relay->segment), relay->own_mac)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                "interface %s has no Ethernet address; snowsignal relays on Ethernet segments",
+                conf->interface);
+    return FALSE;
+  }
+  if (!start_instances(relay, error))
+    return FALSE;
+  ss_peer_set_start(relay->peers, relay->context, on_peers_changed, relay);
+  on_peers_changed(relay);
+  ss_relay_path_start(relay);
+  relay->started = TRUE;
+  return TRUE;
+}
+
+void
+ss_relay_stop(ss_relay *relay)
+{
+  if (!relay)
+    return;
+  ss_relay_path_stop(relay);
+  if (relay->peers)
+    ss_peer_set_stop(relay->peers);
+  for (guint i = relay->instances->len; i-- > 0;)
+    ss_instance_stop(g_ptr_array_index(relay->instances, i));
+  g_clear_pointer(&relay->segment, ss_segment_close);
+  relay->started = FALSE;
+}
+
+void
+ss_relay_free(ss_relay *relay)
+{
+  if (!relay)
+    return;
+  ss_relay_stop(relay);
+  for (guint i = relay->instances->len; i-- > 0;)
+    ss_instance_free(g_ptr_array_index(relay->instances, i));
+  g_ptr_array_unref(relay->instances);
+  g_ptr_array_unref(relay->transports);
+  ss_chain_free(relay->outbound);
+  ss_chain_free(relay->inbound);
+  ss_peer_set_free(relay->peers);
+  ss_host_free(relay->host);
+  ss_reassembler_free(relay->reasm);
+  ss_loader_free(relay->loader);
+  ss_conf_free(relay->conf);
+  g_free(relay->rx_buf);
+  g_free(relay->tx_buf);
+  g_free(relay->reasm_buf);
+  g_free(relay->frag_scratch);
+  if (relay->context)
+    g_main_context_unref(relay->context);
+  g_free(relay);
+}
+
+const ss_conf *
+ss_relay_get_conf(const ss_relay *relay)
+{
+  return relay->conf;
+}
+
+ss_host *
+ss_relay_get_host(ss_relay *relay)
+{
+  return relay->host;
+}
+
+ss_loader *
+ss_relay_get_loader(ss_relay *relay)
+{
+  return relay->loader;
+}
+
+ss_instance *
+ss_relay_find_instance(ss_relay *relay, const char *name)
+{
+  for (guint i = 0; i < relay->instances->len; i++) {
+    ss_instance *inst = g_ptr_array_index(relay->instances, i);
+    if (strcmp(ss_instance_get_name(inst), name) == 0)
+      return inst;
+  }
+  return NULL;
+}
+
+const ss_relay_counters *
+ss_relay_get_counters(const ss_relay *relay)
+{
+  return &relay->counters;
+}
+
+const ss_chain *
+ss_relay_get_chain(const ss_relay *relay, ss_direction direction)
+{
+  return direction == SS_DIRECTION_OUTBOUND ? relay->outbound : relay->inbound;
+}
+
+const GPtrArray *
+ss_relay_get_peers(const ss_relay *relay)
+{
+  return ss_peer_set_get(relay->peers);
+}
+
+/* --- Services plugin instances reach through their ss_instance -------- */
+
+GMainContext *
+ss_instance_get_context(const ss_instance *inst)
+{
+  ss_relay *relay = ss_instance_get_relay(inst);
+  return relay->context ? relay->context : g_main_context_get_thread_default();
+}
+
+gboolean
+ss_host_has_mac(const ss_instance *inst, const uint8_t mac[SS_ETH_ALEN])
+{
+  return ss_host_lookup_mac(ss_instance_get_relay(inst)->host, mac);
+}
+
+gboolean
+ss_host_has_ipv4(const ss_instance *inst, uint32_t addr_be)
+{
+  return ss_host_lookup_ipv4(ss_instance_get_relay(inst)->host, addr_be);
+}
+
+const uint8_t *
+ss_host_relay_mac(const ss_instance *inst)
+{
+  return ss_instance_get_relay(inst)->own_mac;
+}
+
+const GPtrArray *
+ss_instance_get_peers(const ss_instance *inst)
+{
+  return ss_peer_set_get(ss_instance_get_relay(inst)->peers);
+}
+
+ss_peer *
+ss_instance_find_peer(const ss_instance *inst, const struct sockaddr *addr, socklen_t addrlen)
+{
+  if (addr->sa_family != AF_INET || addrlen < (socklen_t) sizeof(struct sockaddr_in))
+    return NULL;
+  const struct sockaddr_in *sin = (const struct sockaddr_in *) addr;
+  return ss_peer_set_find(ss_instance_get_relay(inst)->peers, sin->sin_addr.s_addr);
+}

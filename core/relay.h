@@ -1,0 +1,64 @@
+/* snowsignal - UDP broadcast relay
+ * relay.h: the relay — configuration, plugin instances, chains, peers,
+ * capture and rebroadcast, wired together on one GLib main loop.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef SS_CORE_RELAY_H
+#define SS_CORE_RELAY_H
+
+#include <glib.h>
+#include <snowsignal/plugin.h>
+#include "conffile.h"
+#include "host.h"
+#include "chain.h"
+#include "loader.h"
+
+typedef struct ss_relay ss_relay;
+
+/* What happened to frames on the relay's own paths. */
+typedef struct {
+  guint64 captured;            /* frames read from the segment */
+  guint64 capture_invalid;     /* not Ethernet/IPv4/UDP as the filter promised */
+  guint64 capture_truncated;   /* longer than the receive buffer */
+  guint64 capture_errors;      /* read errors */
+  guint64 fragments;           /* IPv4 fragments handed to reassembly */
+  guint64 reassembled;         /* whole datagrams rebuilt from fragments */
+  guint64 relayed;             /* passed the outbound chain, given to transports */
+  guint64 delivered;           /* frames transports received from peers */
+  guint64 deliver_invalid;     /* refused: not a frame the relay may emit */
+  guint64 emitted;             /* broadcast on the segment */
+  guint64 emit_fragmented;     /* of those, sent as IPv4 fragments */
+  guint64 emit_errors;         /* segment send failures, too big with DF */
+} ss_relay_counters;
+
+/* Loads the plugins @conf names, creates every instance (settings checked
+ * against the plugins' declared keys) and builds the chains.  Opens no
+ * socket: ss_relay_start() does.  Takes ownership of @conf. */
+ss_relay *ss_relay_new(ss_conf *conf, GError **error);
+
+/* Opens capture, emit and transport sockets, starts instances and peer
+ * resolution on @context. */
+gboolean ss_relay_start(ss_relay *relay, GMainContext *context, GError **error);
+/* Stops instances and closes sockets; safe to call when not started. */
+void ss_relay_stop(ss_relay *relay);
+void ss_relay_free(ss_relay *relay);
+
+const ss_conf *ss_relay_get_conf(const ss_relay *relay);
+ss_host *ss_relay_get_host(ss_relay *relay);
+/* The instance named @name in the configuration, or NULL. */
+ss_instance *ss_relay_find_instance(ss_relay *relay, const char *name);
+
+/* Runs the outbound chain over a captured frame and hands what passes to
+ * the transports (the capture path, also used by tests and benchmarks). */
+void ss_relay_handle_captured(ss_relay *relay, uint8_t *frame, size_t len, int ifindex);
+
+const ss_relay_counters *ss_relay_get_counters(const ss_relay *relay);
+const ss_chain *ss_relay_get_chain(const ss_relay *relay, ss_direction direction);
+const GPtrArray *ss_relay_get_peers(const ss_relay *relay);
+ss_loader *ss_relay_get_loader(ss_relay *relay);
+
+/* Writes every counter (chains, instances, peers, relay) to the log. */
+void ss_relay_log_stats(ss_relay *relay);
+
+#endif

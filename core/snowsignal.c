@@ -1,0 +1,248 @@
+/* snowsignal - UDP broadcast relay
+ * snowsignal.c: the daemon, a thin main() over libsnowsignal.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <config.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib-unix.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include <snowsignal/snowsignal.h>
+#include "conffile.h"
+#include "loader.h"
+#include "log.h"
+#include "options.h"
+#include "relay.h"
+
+#define SS_DEFAULT_CONF_PATH SS_SYSCONFDIR "/snowsignal/snowsignal.conf"
+
+static void
+notify(const char *state)
+{
+#ifdef HAVE_SYSTEMD
+  sd_notify(0, state);
+#else
+  (void) state;
+#endif
+}
+
+/* The file named with --config; else the installed one; else the built-in
+ * default, so the original's bare command line works anywhere. */
+static ss_conf *
+load_conf(const ss_options *opts, GError **error)
+{
+  ss_conf *conf;
+  if (opts->config_path)
+    conf = ss_conf_load_file(opts->config_path, error);
+  else if (g_file_test(SS_DEFAULT_CONF_PATH, G_FILE_TEST_EXISTS))
+    conf = ss_conf_load_file(SS_DEFAULT_CONF_PATH, error);
+  else
+    conf = ss_conf_new_default();
+  if (conf && !ss_options_apply(opts, conf, error)) {
+    ss_conf_free(conf);
+    return NULL;
+  }
+  return conf;
+}
+
+static void
+print_search_path(ss_loader *loader)
+{
+  printf("plugin search path:\n");
+  for (char *const *d = ss_loader_get_search_path(loader); *d; d++)
+    printf("  %s\n", *d);
+}
+
+static int
+print_version(ss_conf *conf)
+{
+  printf("snowsignal %s\n", PACKAGE_VERSION);
+  printf("libsnowsignal %s, plugin ABI %d.%d\n", ss_version_string(), SS_PLUGIN_ABI_MAJOR,
+         SS_PLUGIN_ABI_MINOR);
+  ss_loader *loader = ss_loader_new(conf ? conf->plugin_path : NULL);
+  print_search_path(loader);
+  ss_loader_free(loader);
+  return EXIT_SUCCESS;
+}
+
+static void
+print_plugin(const ss_plugin *p)
+{
+  const ss_plugin_desc *d = p->desc;
+  printf("%s %s (%s, ABI %u.%u)\n  %s\n  file: %s\n", d->name, d->version,
+         ss_plugin_kind_to_string(d->kind), d->abi_major, d->abi_minor, d->description, p->path);
+  for (const ss_plugin_key *k = d->keys; k && k->name; k++) {
+    printf("  setting %s (%s", k->name, ss_key_type_to_string(k->type));
+    if (k->default_value)
+      printf(", default %s", k->default_value[0] ? k->default_value : "empty");
+    else
+      printf(", required");
+    if (k->min || k->max)
+      printf(", %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT, k->min, k->max);
+    printf(")\n      %s\n", k->help ? k->help : "");
+  }
+}
+
+static int
+list_plugins(ss_conf *conf)
+{
+  ss_loader *loader = ss_loader_new(conf ? conf->plugin_path : NULL);
+  char **names = ss_loader_find_all(loader);
+  int status = EXIT_SUCCESS;
+  for (char **n = names; *n; n++) {
+    GError *error = NULL;
+    const ss_plugin *p = ss_loader_load(loader, *n, &error);
+    if (p) {
+      print_plugin(p);
+    } else {
+      fprintf(stderr, "snowsignal: %s\n", error->message);
+      g_error_free(error);
+      status = EXIT_FAILURE;
+    }
+  }
+  if (!names[0]) {
+    fprintf(stderr, "snowsignal: no plugins found\n");
+    print_search_path(loader);
+    status = EXIT_FAILURE;
+  }
+  g_strfreev(names);
+  ss_loader_free(loader);
+  return status;
+}
+
+typedef struct {
+  GMainLoop *loop;
+  ss_relay *relay;
+} daemon_state;
+
+static gboolean
+on_quit(gpointer user_data)
+{
+  daemon_state *d = user_data;
+  notify("STOPPING=1");
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "stopping on signal");
+  g_main_loop_quit(d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_usr1(gpointer user_data)
+{
+  daemon_state *d = user_data;
+  ss_relay_log_stats(d->relay);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_hup(gpointer user_data)
+{
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+         "reload on SIGHUP is not supported by this version; restart snowsignal to apply a new configuration");
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+log_started(ss_relay *relay)
+{
+  const ss_conf *conf = ss_relay_get_conf(relay);
+  g_autoptr(GString) ports = g_string_new(NULL);
+  for (unsigned i = 0; i < conf->n_broadcast_ports; i++)
+    g_string_append_printf(ports, "%s%u", i ? "," : "", conf->broadcast_ports[i]);
+  char npeers[16];
+  g_snprintf(npeers, sizeof npeers, "%u", ss_relay_get_peers(relay)->len);
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "relay started", "INTERFACE", conf->interface,
+         "PORTS", ports->str, "PEERS", npeers, "CONFIG", conf->path, "VERSION", PACKAGE_VERSION);
+}
+
+static int
+run(ss_conf *conf)
+{
+  GError *error = NULL;
+  ss_relay *relay = ss_relay_new(conf, &error);
+  if (!relay) {
+    fprintf(stderr, "snowsignal: %s\n", error->message);
+    g_error_free(error);
+    return EXIT_FAILURE;
+  }
+  daemon_state d = { g_main_loop_new(NULL, FALSE), relay };
+  guint sources[] = {
+    g_unix_signal_add(SIGTERM, on_quit, &d), g_unix_signal_add(SIGINT, on_quit, &d),
+    g_unix_signal_add(SIGUSR1, on_usr1, &d), g_unix_signal_add(SIGHUP, on_hup, &d),
+  };
+  int status = EXIT_SUCCESS;
+  if (ss_relay_start(relay, NULL, &error)) {
+    log_started(relay);
+    notify("READY=1");
+    g_main_loop_run(d.loop);
+    ss_relay_log_stats(relay);
+  } else {
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "cannot start the relay", "ERROR", error->message);
+    g_error_free(error);
+    status = EXIT_FAILURE;
+  }
+  for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
+    g_source_remove(sources[i]);
+  ss_relay_free(relay);
+  g_main_loop_unref(d.loop);
+  return status;
+}
+
+int
+main(int argc, char **argv)
+{
+  ss_options opts = { 0 };
+  GError *error = NULL;
+  ss_log_init();
+  if (!ss_options_parse(&opts, &argc, &argv, &error)) {
+    fprintf(stderr, "snowsignal: %s\nTry 'snowsignal --help'.\n", error->message);
+    g_error_free(error);
+    return EXIT_FAILURE;
+  }
+  if (argc > 1) {
+    fprintf(stderr, "snowsignal: unexpected argument '%s'\nTry 'snowsignal --help'.\n", argv[1]);
+    ss_options_clear(&opts);
+    g_strfreev(argv);
+    return EXIT_FAILURE;
+  }
+  g_strfreev(argv);
+  ss_conf *conf = load_conf(&opts, &error);
+  int status;
+  if (opts.version) {
+    status = print_version(conf);
+  } else if (!conf) {
+    fprintf(stderr, "snowsignal: %s\n", error->message);
+    status = EXIT_FAILURE;
+  } else {
+    GLogLevelFlags level = G_LOG_LEVEL_INFO;
+    if (!ss_log_level_parse(conf->log_level, &level))
+      g_assert_not_reached(); /* ss_conf_check() accepted it */
+    ss_log_set_level(level);
+    if (opts.list_plugins) {
+      status = list_plugins(conf);
+    } else if (opts.check_config) {
+      ss_relay *relay = ss_relay_new(conf, &error);
+      conf = NULL;
+      status = relay ? EXIT_SUCCESS : EXIT_FAILURE;
+      if (relay)
+        printf("configuration OK\n");
+      else
+        fprintf(stderr, "snowsignal: %s\n", error->message);
+      ss_relay_free(relay);
+    } else {
+      status = run(conf);
+      conf = NULL;
+    }
+  }
+  if (conf && (opts.version || opts.list_plugins))
+    ss_conf_free(conf);
+  g_clear_error(&error);
+  ss_options_clear(&opts);
+  return status;
+}

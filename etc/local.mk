@@ -1,0 +1,3 @@
+# Installed configuration.
+snowsignalconfdir = $(sysconfdir)/snowsignal
+dist_snowsignalconf_DATA = etc/snowsignal.conf

@@ -1,0 +1,5 @@
+# Transport plugins.  (The filters are in plugins/filters.mk.)
+plugin_LTLIBRARIES += plugins/udp-mesh.la
+plugins_udp_mesh_la_SOURCES = plugins/udp-mesh.c
+plugins_udp_mesh_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_udp_mesh_la_LIBADD = $(PLUGIN_LIBADD)
