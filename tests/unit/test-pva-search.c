@@ -34,19 +34,16 @@ put_u8(msg_buf *b, uint8_t v)
   b->data[b->len++] = v;
 }
 
+/* An unsigned field of @n bytes in the message's byte order. */
 static void
-put_u16(msg_buf *b, uint16_t v)
+put_uint(msg_buf *b, uint32_t v, int n)
 {
-  put_u8(b, b->be ? (uint8_t) (v >> 8) : (uint8_t) v);
-  put_u8(b, b->be ? (uint8_t) v : (uint8_t) (v >> 8));
+  for (int i = 0; i < n; i++)
+    put_u8(b, (uint8_t) (v >> (b->be ? 8 * (n - 1 - i) : 8 * i)));
 }
 
-static void
-put_u32(msg_buf *b, uint32_t v)
-{
-  for (int i = 0; i < 4; i++)
-    put_u8(b, (uint8_t) (v >> (b->be ? 24 - 8 * i : 8 * i)));
-}
+#define put_u16(b, v) put_uint((b), (v), 2)
+#define put_u32(b, v) put_uint((b), (v), 4)
 
 static void
 put_size(msg_buf *b, uint32_t n)
@@ -145,42 +142,16 @@ static const uint8_t literal_search[] = {
   0x01, 0x00, 0x00, 0x00, 0x07, 'T', 'E', 'S', 'T', ':', 'P', 'V',
 };
 
-/* --- frames and a relay -------------------------------------------------- */
+/* --- a relay ------------------------------------------------------------ */
 
-typedef struct {
-  ss_relay *relay;
-  ss_instance *inst;
-} fixture;
-
-static void
-fixture_open(fixture *f, const char *settings)
-{
-  GError *error = NULL;
-  char *text = g_strdup_printf("version = 1;\n"
-                               "interface = \"eth0\";\n"
-                               "instances = (\n"
-                               "  { name = \"pva\"; plugin = \"pva-search\"; %s }\n"
-                               ");\n"
-                               "outbound = [ \"pva\" ];\n"
-                               "inbound = [ ];\n"
-                               "transports = [ ];\n", settings);
-  ss_conf *conf = ss_conf_load_string(text, "test.conf", &error);
-
-  g_assert_no_error(error);
-  g_assert_nonnull(conf);
-  f->relay = ss_relay_new(conf, &error);
-  g_assert_no_error(error);
-  g_assert_nonnull(f->relay);
-  f->inst = ss_relay_find_instance(f->relay, "pva");
-  g_assert_nonnull(f->inst);
-  g_free(text);
-}
-
-static void
-fixture_close(fixture *f)
-{
-  ss_relay_free(f->relay);
-}
+static const char conf_template[] = "version = 1;\n"
+                                    "interface = \"eth0\";\n"
+                                    "instances = (\n"
+                                    "  { name = \"pva\"; plugin = \"pva-search\"; %s }\n"
+                                    ");\n"
+                                    "outbound = [ \"pva\" ];\n"
+                                    "inbound = [ ];\n"
+                                    "transports = [ ];\n";
 
 typedef struct {
   const char *name;
@@ -197,22 +168,27 @@ counter_match(const char *name, guint64 value, void *user)
 }
 
 static guint64
-counter(fixture *f, const char *name)
+counter(ss_instance *inst, const char *name)
 {
   counter_query q = { name, 0 };
 
-  ss_instance_foreach_counter(f->inst, counter_match, &q);
+  ss_instance_foreach_counter(inst, counter_match, &q);
   return q.value;
 }
 
-/* Runs the filter of a relay opened with @settings over a frame carrying
- * @payload; when the frame is dropped, checks the counter @reason moved. */
+/* Builds a relay whose "pva" instance has @settings, runs its filter over a
+ * frame carrying @payload and, when a @reason is given, checks that counter
+ * moved. */
 static void
 assert_verdict(const char *settings, const uint8_t *payload, size_t len,
                ss_verdict expected, const char *reason)
 {
   static uint8_t frame[SS_FRAME_MAX];
-  fixture f;
+  char *text = g_strdup_printf(conf_template, settings);
+  GError *error = NULL;
+  ss_conf *conf;
+  ss_relay *relay;
+  ss_instance *inst;
   ss_packet pkt;
   ss_fb_spec spec;
   size_t frame_len;
@@ -221,14 +197,21 @@ assert_verdict(const char *settings, const uint8_t *payload, size_t len,
   spec.payload = payload;
   spec.payload_len = len;
   frame_len = ss_fb_build(&spec, frame, sizeof frame);
-
   memset(&pkt, 0, sizeof pkt);
   g_assert_cmpint(ss_packet_parse(&pkt, frame, frame_len, SS_DIRECTION_OUTBOUND), ==, SS_PARSE_OK);
-  fixture_open(&f, settings);
-  g_assert_cmpint(ss_instance_run_filter(f.inst, &pkt), ==, expected);
+
+  conf = ss_conf_load_string(text, "test.conf", &error);
+  g_assert_no_error(error);
+  relay = ss_relay_new(conf, &error);
+  g_assert_no_error(error);
+  inst = ss_relay_find_instance(relay, "pva");
+  g_assert_nonnull(inst);
+
+  g_assert_cmpint(ss_instance_run_filter(inst, &pkt), ==, expected);
   if (reason)
-    g_assert_cmpuint(counter(&f, reason), ==, 1);
-  fixture_close(&f);
+    g_assert_cmpuint(counter(inst, reason), ==, 1);
+  ss_relay_free(relay);
+  g_free(text);
 }
 
 #define assert_passes(settings, b) \
@@ -414,31 +397,33 @@ test_bad_search_body(void)
 static void
 test_size_encoding(void)
 {
-  static const uint8_t one_byte[] = { 0x05 };
-  static const uint8_t long_le[] = { PVA_SIZE_LONG, 0x00, 0x01, 0x00, 0x00 };
-  static const uint8_t long_be[] = { PVA_SIZE_LONG, 0x00, 0x00, 0x01, 0x00 };
-  static const uint8_t null[] = { PVA_SIZE_NULL };
-  static const uint8_t cut[] = { PVA_SIZE_LONG, 0x01, 0x02 };
-  pva_reader r;
-  uint32_t size;
-  gboolean is_null;
+  static const struct {
+    uint8_t bytes[5];
+    size_t len;
+    gboolean big_endian, ok, is_null;
+    uint32_t size;
+  } cases[] = {
+    { { 0x05 }, 1, FALSE, TRUE, FALSE, 5 },
+    { { 0xfd }, 1, FALSE, TRUE, FALSE, 0xfd },
+    { { PVA_SIZE_LONG, 0x00, 0x01, 0x00, 0x00 }, 5, FALSE, TRUE, FALSE, 256 },
+    { { PVA_SIZE_LONG, 0x00, 0x00, 0x01, 0x00 }, 5, TRUE, TRUE, FALSE, 256 },
+    { { PVA_SIZE_NULL }, 1, FALSE, TRUE, TRUE, 0 },
+    { { PVA_SIZE_LONG, 0x01, 0x02 }, 3, FALSE, FALSE, FALSE, 0 },
+    { { 0 }, 0, FALSE, FALSE, FALSE, 0 },
+  };
 
-  r = (pva_reader) { one_byte, sizeof one_byte, FALSE };
-  g_assert_true(pva_read_size(&r, &size, &is_null));
-  g_assert_cmpuint(size, ==, 5);
-  g_assert_false(is_null);
-  r = (pva_reader) { long_le, sizeof long_le, FALSE };
-  g_assert_true(pva_read_size(&r, &size, &is_null));
-  g_assert_cmpuint(size, ==, 256);
-  g_assert_cmpuint(r.left, ==, 0);
-  r = (pva_reader) { long_be, sizeof long_be, TRUE };
-  g_assert_true(pva_read_size(&r, &size, &is_null));
-  g_assert_cmpuint(size, ==, 256);
-  r = (pva_reader) { null, sizeof null, FALSE };
-  g_assert_true(pva_read_size(&r, &size, &is_null));
-  g_assert_true(is_null);
-  r = (pva_reader) { cut, sizeof cut, FALSE };
-  g_assert_false(pva_read_size(&r, &size, &is_null));
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    pva_reader r = { cases[i].bytes, cases[i].len, cases[i].big_endian };
+    uint32_t size = 0;
+    gboolean is_null = FALSE;
+
+    g_assert_cmpint(pva_read_size(&r, &size, &is_null), ==, cases[i].ok);
+    if (!cases[i].ok)
+      continue;
+    g_assert_cmpuint(size, ==, cases[i].size);
+    g_assert_cmpint(is_null, ==, cases[i].is_null);
+    g_assert_cmpuint(r.left, ==, 0);
+  }
 }
 
 /* Every proper prefix of a good datagram is refused, and never read past. */
