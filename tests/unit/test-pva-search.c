@@ -385,9 +385,16 @@ test_bad_search_body(void)
   b.data[b.len - strlen("TEST:PV") - 1] = 100;
   assert_dropped("", &b, "bad_search");
 
-  /* A null protocol count. */
+  /* A null protocol count, with no protocols and no channels behind it:
+   * well-formed but for the null. */
   b.len = 0;
-  put_search(&b, FALSE, NULL);
+  begin_message(&b, FALSE, 0, PVA_CMD_SEARCH);
+  for (int i = 0; i < 26; i++)            /* up to the protocols */
+    put_u8(&b, 0);
+  put_u8(&b, 0);                          /* protocol count */
+  put_u16(&b, 0);                         /* channel count */
+  end_message(&b);
+  assert_passes("", &b);
   b.data[PVA_HEADER_LEN + 26] = PVA_SIZE_NULL;
   assert_dropped("", &b, "bad_search");
 }
