@@ -126,8 +126,7 @@ ss_fb_build(const ss_fb_spec *spec, uint8_t *out, size_t cap)
   put16(out + SS_ETH_OFF_TYPE, spec->ethertype);
 
   uint8_t *ip = out + SS_ETH_HLEN;
-  unsigned ihl = spec->ihl_words ? spec->ihl_words : (unsigned) (hl / SS_IPV4_IHL_UNIT);
-  ip[SS_IPV4_OFF_VER_IHL] = (uint8_t) (spec->ip_version << 4 | ihl);
+  ip[SS_IPV4_OFF_VER_IHL] = (uint8_t) (spec->ip_version << 4 | hl / SS_IPV4_IHL_UNIT);
   ip[1] = 0;
   put16(ip + SS_IPV4_OFF_TOTLEN, (unsigned) ((int) total + spec->total_len_delta));
   put16(ip + SS_IPV4_OFF_ID, spec->ip_id);
@@ -138,9 +137,7 @@ ss_fb_build(const ss_fb_spec *spec, uint8_t *out, size_t cap)
   memcpy(ip + SS_IPV4_OFF_DST, &spec->ip_dst, sizeof spec->ip_dst);
   if (spec->options_len)
     memcpy(ip + SS_IPV4_MIN_HLEN, spec->options, spec->options_len);
-  put16(ip + SS_IPV4_OFF_CSUM, 0);
-  if (ihl * SS_IPV4_IHL_UNIT >= SS_IPV4_MIN_HLEN)
-    set_ip_csum(ip);
+  set_ip_csum(ip);
 
   write_udp(spec, ip, (unsigned) hl);
   memset(out + SS_ETH_HLEN + total, spec->padding_byte, spec->padding);

@@ -19,7 +19,6 @@ typedef struct {
   uint8_t eth_src[SS_ETH_ALEN];
   uint16_t ethertype;
   uint8_t ip_version;
-  unsigned ihl_words;         /* 0: from the options length */
   uint32_t ip_src, ip_dst;    /* network order */
   uint16_t ip_id;
   uint16_t ip_frag;           /* flags and offset, host order */
