@@ -10,10 +10,9 @@
  */
 #include "../../plugins/pva-search.c"
 
-#include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -32,17 +31,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   with_beacons = pva_check_datagram(copy, size, TRUE);
 
   /* Every answer names a counter. */
-  if (strict >= PVA_N_CHECKS || with_beacons >= PVA_N_CHECKS)
-    abort();
-  /* allow_beacons only ever lets more through. */
-  if (strict == PVA_OK && with_beacons != PVA_OK)
-    abort();
-  /* ...and what it lets through differs only by (well-formed) beacons. */
-  if (with_beacons == PVA_OK && strict != PVA_OK && strict != PVA_BEACON)
-    abort();
+  FUZZ_CHECK(strict < PVA_N_CHECKS && with_beacons < PVA_N_CHECKS);
+  /* allow_beacons only ever lets more through... */
+  FUZZ_CHECK(strict != PVA_OK || with_beacons == PVA_OK);
+  /* ...and what it adds are (well-formed) beacons. */
+  FUZZ_CHECK(with_beacons != PVA_OK || strict == PVA_OK || strict == PVA_BEACON);
   /* The parser only reads. */
-  if (size && memcmp(copy, data, size) != 0)
-    abort();
+  FUZZ_CHECK(size == 0 || memcmp(copy, data, size) == 0);
 
   free(copy);
   return 0;
