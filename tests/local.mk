@@ -1,7 +1,6 @@
 # Test harness shared by unit and integration tests.
 # GLib tests and the integration scripts all speak TAP.
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
-AM_LOG_FLAGS = --tap
 TEST_EXTENSIONS = .sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
 SH_LOG_COMPILER = $(SHELL)

@@ -1,1 +1,18 @@
-# core unit tests
+# Unit tests of the core, and the fixture plugins the loader tests use.
+include tests/fixtures/local.mk
+
+CORE_TESTS = \
+	tests/unit/test-conffile \
+	tests/unit/test-loader \
+	tests/unit/test-instance \
+	tests/unit/test-chain \
+	tests/unit/test-options
+check_PROGRAMS += $(CORE_TESTS)
+TESTS += $(CORE_TESTS)
+
+CORE_TEST_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
+tests_unit_test_conffile_LDADD = $(CORE_TEST_LDADD)
+tests_unit_test_loader_LDADD = $(CORE_TEST_LDADD)
+tests_unit_test_instance_LDADD = $(CORE_TEST_LDADD)
+tests_unit_test_chain_LDADD = $(CORE_TEST_LDADD)
+tests_unit_test_options_LDADD = $(CORE_TEST_LDADD)
