@@ -9,7 +9,7 @@
 # Checks what DESIGN.md sections 1 and 4 promise for a relayed broadcast.
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 22
+ss_plan 23
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2 CLI=10.201.1.10 SRV=10.201.2.10
@@ -174,12 +174,26 @@ PID_SEND=$SS_LAST_PID
 ss_wait_for "$T/b6" '^RX ' 3 5
 ss_stop "$PID_B"
 ss_check "relay B exits 0 on SIGTERM" [ $? = 0 ]
-if relay relB "$T/relB2.log" "$A"; then PID_B=$SS_RELAY_PID; fi
+# Restarted with rogue as a peer too, for the control of point 20.
+if relay relB "$T/relB2.log" "$A" 10.201.1.66; then PID_B=$SS_RELAY_PID; fi
 wait $PID_SEND $PID_SRV
 ss_check "relay B restarted mid-run resumes: the last datagrams arrive, no duplicates" \
 	[ "$(rx "$T/b6" $CLI:45030)" -ge 10 -a "$(ss_count "$T/b6" 'seq=49 intact=yes dup=no')" = 1 -a \
 	"$(ss_count "$T/b6" 'dup=yes')" = 0 ]
 phase_end "$T/b6" "$T/relB2.log"
+
+# ---- 20: control for 17 --------------------------------------------------------
+# The same hand-made datagram, now from a configured peer and from the mesh
+# port as a SnowSignal 0.1.x relay sends it, is emitted: so point 17 failed
+# for the right reason, and the wire format is the 0.1.x one.
+ss_listen srv "$T/b8" --timeout $LISTEN --capture eth0
+PID_SRV=$SS_LISTEN_PID
+ss_in rogue "$SS_TOOLS/ss-udp-send" --mesh --src 10.201.1.66:7124 --dest $B --port 7124 \
+	--inner-src 10.201.1.66:45021 --count 3 >/dev/null
+wait $PID_SRV
+from_peer() { [ "$(rx "$T/b8" 10.201.1.66:45021)" = 3 ] && frames_ok "$T/b8" 10.201.1.66:45021 3 "$MAC_B"; }
+ss_check "control: that udp-mesh datagram from a configured peer is emitted on B" from_peer
+phase_end "$T/b8" "$T/relB2.log"
 
 # ---- 20-21: a dead peer and a name that does not resolve ---------------------------
 ss_stop "$PID_A"
@@ -224,12 +238,12 @@ if relay relA "$T/relA3.log" "$B"; then
 	PID_SRV=$SS_LAST_PID
 	ss_wait_for "$T/resp2" '^READY' 1 5
 	ss_in cli "$SS_TOOLS/pva-search" --beacon >/dev/null
-	ss_in cli "$SS_TOOLS/pva-search" --channel ss:test:pv --timeout 2 >"$T/search2"
+	ss_in cli "$SS_TOOLS/pva-search" --channel ss:test:pv --timeout 2 --big-endian >"$T/search2"
 	wait $PID_SRV
 	beacons_dropped() { [ "$(ss_count "$T/resp2" '^BEACON')" = 0 ] && grep -q "^RESPONSE .*found=yes" "$T/search2"; }
-	ss_check "with pva-search in the outbound chain beacons are dropped and searches pass" beacons_dropped
+	ss_check "with pva-search in the outbound chain beacons are dropped and (big-endian) searches pass" beacons_dropped
 else
-	ss_fail "with pva-search in the outbound chain beacons are dropped and searches pass"
+	ss_fail "with pva-search in the outbound chain beacons are dropped and (big-endian) searches pass"
 fi
 phase_end "$T/resp2" "$T/search2" "$T/relA3.log"
 
