@@ -39,6 +39,8 @@
 #define PVA_GUID_LEN 12
 #define PVA_SIZE_LONG 254
 #define PVA_SIZE_NULL 255
+#define PVA_V4MAPPED_ZEROS 10 /* ::ffff:a.b.c.d = 10 zero bytes, 0xffff, IPv4 */
+#define PVA_PROTO_TCP "tcp"
 #define PVA_SEARCH_FIXED_LEN (4 + 1 + 3 + PVA_ADDR_LEN + 2) /* seq, flags, reserved, addr, port */
 #define MAX_MSG 65536
 #define MAX_REPLY 1500
@@ -139,14 +141,14 @@ reply (int fd, const struct sockaddr_in *to, struct in_addr local, uint32_t seq,
   memcpy (m + off, guid, PVA_GUID_LEN);
   off += PVA_GUID_LEN;
   wr_uint (m, &off, seq, 4, be);
-  memset (m + off, 0, 10); /* serverAddress as ::ffff:a.b.c.d */
-  m[off + 10] = m[off + 11] = 0xff;
-  memcpy (m + off + 12, &local.s_addr, 4);
+  memset (m + off, 0, PVA_V4MAPPED_ZEROS); /* serverAddress as ::ffff:a.b.c.d */
+  m[off + PVA_V4MAPPED_ZEROS] = m[off + PVA_V4MAPPED_ZEROS + 1] = 0xff;
+  memcpy (m + off + PVA_ADDR_LEN - sizeof local.s_addr, &local.s_addr, sizeof local.s_addr);
   off += PVA_ADDR_LEN;
   wr_uint (m, &off, (uint32_t) opt_server_port, 2, be);
-  m[off++] = 3;
-  memcpy (m + off, "tcp", 3);
-  off += 3;
+  m[off++] = (uint8_t) strlen (PVA_PROTO_TCP); /* short string: 1-byte size */
+  memcpy (m + off, PVA_PROTO_TCP, strlen (PVA_PROTO_TCP));
+  off += strlen (PVA_PROTO_TCP);
   m[off++] = 1; /* found */
   wr_uint (m, &off, 1, 2, be);
   wr_uint (m, &off, cid, 4, be);
@@ -188,7 +190,7 @@ handle (int fd, const uint8_t *m, size_t n, const struct sockaddr_in *from, stru
   struct sockaddr_in to = *from;
   static const uint8_t zero[PVA_ADDR_LEN];
   if (memcmp (raddr, zero, PVA_ADDR_LEN) && rport) {
-    memcpy (&to.sin_addr.s_addr, raddr + 12, 4);
+    memcpy (&to.sin_addr.s_addr, raddr + PVA_ADDR_LEN - sizeof to.sin_addr.s_addr, sizeof to.sin_addr.s_addr);
     to.sin_port = htons (rport);
   }
   size_t nproto = rd_size (&r);

@@ -38,6 +38,8 @@
 #define PVA_SEARCH_REPLY_REQUIRED 0x01 /* answer even when not found */
 #define PVA_ADDR_LEN 16                /* IPv6 or IPv4-mapped address */
 #define PVA_GUID_LEN 12
+#define PVA_V4MAPPED_ZEROS 10 /* ::ffff:a.b.c.d = 10 zero bytes, 0xffff, IPv4 */
+#define PVA_PROTO_TCP "tcp"
 #define PVA_SIZE_LONG 254 /* size prefix: next 4 bytes hold the size */
 #define PVA_FIELD_NULL 0xFF /* null introspection type (beacon status) */
 #define PVA_DEFAULT_TCP_PORT 5075
@@ -118,7 +120,7 @@ put_string (Buf *b, const char *s)
 static void
 put_addr (Buf *b, struct in_addr a)
 {
-  for (int i = 0; i < 10; i++)
+  for (int i = 0; i < PVA_V4MAPPED_ZEROS; i++)
     put8 (b, 0);
   uint8_t mapped = a.s_addr ? 0xff : 0;
   put8 (b, mapped);
@@ -169,7 +171,7 @@ build_search (Buf *b)
   put_addr (b, (struct in_addr) { 0 });
   put_uint (b, 0, 2);
   put_size (b, 1);
-  put_string (b, "tcp");
+  put_string (b, PVA_PROTO_TCP);
   put_uint (b, 1, 2); /* one channel */
   put_uint (b, (uint32_t) opt_cid, 4);
   put_string (b, opt_channel);
@@ -187,7 +189,7 @@ build_beacon (Buf *b)
   put_uint (b, 0, 2);                 /* changeCount */
   put_addr (b, (struct in_addr) { 0 });
   put_uint (b, PVA_DEFAULT_TCP_PORT, 2);
-  put_string (b, "tcp");
+  put_string (b, PVA_PROTO_TCP);
   put8 (b, PVA_FIELD_NULL);           /* no serverStatus structure */
   finish_message (b);
 }

@@ -36,6 +36,7 @@
 #define PAT_SHORT_BASE 0xA0
 
 #define IPV4_HDR_LEN 20
+#define IPV4_MAX_OPT_LEN 40
 #define IPV4_VERSION 4
 #define IPV4_FLAG_MF 0x2000
 #define IPV4_FRAG_OFFSET_MASK 0x1fff
@@ -184,7 +185,7 @@ handle_datagram (int fd)
   if (n < 0)
     die ("recvmsg");
 
-  char dst[INET_ADDRSTRLEN] = "?", src[INET_ADDRSTRLEN], opts[2 * 40 + 2] = "-";
+  char dst[INET_ADDRSTRLEN] = "?", src[INET_ADDRSTRLEN], opts[2 * IPV4_MAX_OPT_LEN + 2] = "-";
   for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c)) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       struct in_pktinfo pi;
@@ -298,7 +299,7 @@ handle_frame (int fd, int flags)
     else
       udpcsum = csum_ok (csum_add (csum_add (0, pseudo, sizeof pseudo), udp, udplen)) ? "ok" : "bad";
   }
-  char smac[18], dmac[18], s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], opts[2 * 40 + 2];
+  char smac[18], dmac[18], s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], opts[2 * IPV4_MAX_OPT_LEN + 2];
   inet_ntop (AF_INET, ip + 12, s, sizeof s);
   inet_ntop (AF_INET, ip + 16, d, sizeof d);
   hex (opts, sizeof opts, ip + IPV4_HDR_LEN, ihl - IPV4_HDR_LEN);
