@@ -41,6 +41,7 @@
 #define ETHERTYPE_IPV4 0x0800
 #define IPV4_MAX_OPT_LEN 40
 #define UDP_MAX_PAYLOAD 65507 /* 65535 - IPv4 header - UDP header */
+#define ETH_MAX_PAD 1514      /* an --eth-pad beyond a full frame makes no sense */
 
 /* IPv4 option bytes (RFC 791, RFC 2113). */
 #define IPOPT_EOL_ 0x00
@@ -55,7 +56,7 @@ static const uint8_t fake_src_mac[ETH_ALEN_] = { 0x02, 0x53, 0x53, 0x00, 0x00, 0
 
 static gchar *opt_src, *opt_dest, *opt_size = (gchar *) "64", *opt_ipopts, *opt_dev;
 static gchar *opt_inner_src, *opt_inner_dst;
-static gint opt_port = 5076, opt_count = 1, opt_interval_ms = 10, opt_seq = 0;
+static gint opt_port = 5076, opt_count = 1, opt_interval_ms = 10, opt_seq = 0, opt_eth_pad = 0;
 static gboolean opt_mesh, opt_df;
 
 static GOptionEntry entries[] = {
@@ -72,6 +73,7 @@ static GOptionEntry entries[] = {
   { "mesh", 0, 0, G_OPTION_ARG_NONE, &opt_mesh, "Wrap as udp-mesh datagram: \"SS\" + Ethernet frame", NULL },
   { "inner-src", 0, 0, G_OPTION_ARG_STRING, &opt_inner_src, "Mesh: inner IPv4 source ADDR:PORT", "ADDR:PORT" },
   { "inner-dst", 0, 0, G_OPTION_ARG_STRING, &opt_inner_dst, "Mesh: inner destination (255.255.255.255:5076)", "ADDR:PORT" },
+  { "eth-pad", 0, 0, G_OPTION_ARG_INT, &opt_eth_pad, "Mesh: zero-pad the inner frame to N bytes, as NICs do (60)", "N" },
   { NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -309,7 +311,9 @@ main (int argc, char **argv)
   int fd = raw ? open_socket (SOCK_RAW, IPPROTO_RAW, src, 0, FALSE)
                : open_socket (SOCK_DGRAM, 0, src, sport, opt_src != NULL);
 
-  size_t bufsz = sizeof mesh_magic + ETH_HDR_LEN + IPV4_HDR_LEN + IPV4_MAX_OPT_LEN + UDP_HDR_LEN + paylen;
+  if (opt_eth_pad < 0 || opt_eth_pad > ETH_MAX_PAD)
+    fail ("bad --eth-pad", NULL);
+  size_t bufsz = sizeof mesh_magic + ETH_HDR_LEN + IPV4_HDR_LEN + IPV4_MAX_OPT_LEN + UDP_HDR_LEN + paylen + ETH_MAX_PAD;
   g_autofree uint8_t *buf = g_malloc0 (bufsz);
   struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dest, .sin_port = htons ((uint16_t) opt_port) };
   int sent = 0;
@@ -325,6 +329,11 @@ main (int argc, char **argv)
       put16 (eth + 2 * ETH_ALEN_, ETHERTYPE_IPV4);
       len = sizeof mesh_magic + ETH_HDR_LEN
             + build_ip_udp (eth + ETH_HDR_LEN, in_src, in_sport, in_dst, in_dport, opts, optlen, paylen, seq);
+      /* Trailing bytes beyond the IP total length: Ethernet padding. */
+      if (len < sizeof mesh_magic + (size_t) opt_eth_pad) {
+        memset (buf + len, 0, sizeof mesh_magic + (size_t) opt_eth_pad - len);
+        len = sizeof mesh_magic + (size_t) opt_eth_pad;
+      }
     } else if (raw) {
       len = build_ip_udp (buf, src, sport, dest, (uint16_t) opt_port, opts, optlen, paylen, seq);
     } else {
