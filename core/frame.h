@@ -76,7 +76,7 @@ ss_put_be16(uint8_t *p, uint16_t v)
  * (host order; an empty list matches nothing).  Any IP destination is
  * accepted: the sender's subnet cannot be known here, and the rewrite maps
  * it onto this segment.  On FALSE, *@why (if @why is not NULL) is set to a
- * fixed English phrase. */
+ * fixed English phrase; on TRUE it is left untouched. */
 gboolean ss_frame_check_relayable(const ss_packet *pkt, const uint16_t *ports,
                                    size_t n_ports, const char **why);
 

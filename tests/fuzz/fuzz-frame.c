@@ -57,7 +57,7 @@ count_only(const uint8_t *frame, size_t len, void *user)
 static void
 check_round_trip(const ss_packet *pkt, unsigned mtu)
 {
-  round_trip rt = { ss_reassembler_new(1 << 17, 2, G_USEC_PER_SEC), mtu, 0,
+  round_trip rt = { ss_reassembler_new(SS_FRAME_MAX, 1, G_USEC_PER_SEC), mtu, 0,
                     SS_REASM_PENDING, 0 };
   if (pkt->ip_total_len <= mtu) {
     int n = 0;
