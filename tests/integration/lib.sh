@@ -192,6 +192,7 @@ ss_start_relay() {
 	_log=$2
 	shift 2
 	ss_bg "$_name" "$_log" "$SS_RELAY" "$@"
+	# shellcheck disable=SC2034 # read by the calling script
 	SS_RELAY_PID=$SS_LAST_PID
 	if ! ss_wait_for "$_log" 'relay started' 1 "$SS_START_TIMEOUT"; then
 		ss_diag "relay in $_name did not log 'relay started' within ${SS_START_TIMEOUT}s"
@@ -213,6 +214,7 @@ ss_listen() {
 	_out=$2
 	shift 2
 	ss_bg "$_name" "$_out" "$SS_TOOLS/ss-udp-listen" "$@"
+	# shellcheck disable=SC2034 # read by the calling script
 	SS_LISTEN_PID=$SS_LAST_PID
 	ss_wait_for "$_out" '^READY' 1 5 || { ss_dump "$_out"; return 1; }
 }

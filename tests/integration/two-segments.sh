@@ -126,8 +126,8 @@ ss_in cli "$SS_TOOLS/ss-udp-send" --src $CLI:45015 --dest 255.255.255.255 --size
 wait $PID_SRV
 MAX=$(sed -n 's/.* size=\([0-9]*\) .*/\1/p' "$T/max.out")
 sized() { # PORT LEN
-	[ "$(ss_count "$T/b4" "^RX src=$(re $CLI:$1) .* len=$2 .*intact=yes dup=no")" = 1 ] &&
-		frames_ok "$T/b4" $CLI:$1 1 "$MAC_B"
+	[ "$(ss_count "$T/b4" "^RX src=$(re "$CLI:$1") .* len=$2 .*intact=yes dup=no")" = 1 ] &&
+		frames_ok "$T/b4" "$CLI:$1" 1 "$MAC_B"
 }
 ss_check "payload of 1 byte arrives intact with valid checksums" sized 45010 1
 ss_check "payload of 100 bytes arrives intact with valid checksums" sized 45011 100
