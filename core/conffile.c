@@ -29,7 +29,7 @@ static const char default_conf_text[] =
 
 static const char *const top_level_keys[] = {
   "version", "interface", "broadcast_ports", "plugin_path", "log_level",
-  "instances", "outbound", "inbound", "transports", "peers", "control_socket", NULL
+  "instances", "outbound", "inbound", "transports", "peers", NULL
 };
 static const char *const peer_keys[] = {
   "hosts", "service", "refresh", "self_send", NULL
@@ -341,9 +341,6 @@ read_root(ss_conf *conf, config_t *cfg, GError **error)
     return FALSE;
   if ((s = config_setting_get_member(root, "log_level")) && !read_string(conf, s, &conf->log_level, error))
     return FALSE;
-  if ((s = config_setting_get_member(root, "control_socket")) &&
-      !read_string(conf, s, &conf->control_socket, error))
-    return FALSE;
   if ((s = config_setting_get_member(root, "instances"))) {
     if (config_setting_type(s) != CONFIG_TYPE_LIST)
       return fail(error, conf, s, "'instances' must be a list of groups: instances = ( { ... }, { ... } );");
@@ -382,7 +379,6 @@ conf_new(const char *label)
   conf->peer_hosts = g_new0(char *, 1);
   conf->service = g_strdup("");
   conf->peer_refresh = SS_DEFAULT_PEER_REFRESH;
-  conf->control_socket = g_strdup("");
   return conf;
 }
 
@@ -451,7 +447,6 @@ ss_conf_free(ss_conf *conf)
   }
   g_strfreev(conf->peer_hosts);
   g_free(conf->service);
-  g_free(conf->control_socket);
   g_free(conf);
 }
 

@@ -72,7 +72,6 @@ typedef struct ss_conf {
   char *service;          /* Docker Swarm service: peers are tasks.<service> */
   int peer_refresh;       /* seconds between re-resolutions */
   gboolean self_send;     /* no peers: send to ourselves (the original's test mode) */
-  char *control_socket;   /* path of the status socket, "" for none */
   /* Set by the command line or environment: replaces the port setting of
    * every udp-mesh instance (0: not set). */
   uint16_t mesh_port_override;

@@ -3,6 +3,7 @@ lib_LTLIBRARIES += libsnowsignal.la
 libsnowsignal_la_SOURCES = \
 	core/log.c core/log.h \
 	core/version.c \
+	core/mesh-codec.c \
 	core/conffile.c core/conffile.h \
 	core/options.c core/options.h \
 	core/loader.c core/loader.h \

@@ -180,12 +180,13 @@ emit_one(const uint8_t *frame, size_t len, void *user)
 static ss_deliver_result
 emit(ss_relay *relay, ss_packet *pkt)
 {
-  if (!relay->segment)
-    return SS_DELIVER_EMIT_FAILED;
   uint32_t addr = 0;
   unsigned prefix = 0;
-  ss_host_link_ipv4(relay->host, ss_segment_get_ifindex(relay->segment), &addr, &prefix);
+  if (relay->segment)
+    ss_host_link_ipv4(relay->host, ss_segment_get_ifindex(relay->segment), &addr, &prefix);
   ss_frame_rewrite_for_segment(pkt, relay->own_mac, addr, prefix);
+  if (!relay->segment)
+    return SS_DELIVER_EMIT_FAILED;
   guint64 errors_before = relay->counters.emit_errors;
   int n = ss_frame_fragment(pkt, ss_segment_get_mtu(relay->segment), relay->frag_scratch,
                             SS_FRAME_MAX, emit_one, relay);
@@ -206,13 +207,18 @@ emit(ss_relay *relay, ss_packet *pkt)
 ss_deliver_result
 ss_instance_deliver(ss_instance *inst, ss_peer *from, const uint8_t *frame, size_t len)
 {
-  ss_relay *relay = ss_instance_get_relay(inst);
+  if (from)
+    ss_peer_note_received(from, inst);
+  return ss_relay_deliver(ss_instance_get_relay(inst), from, frame, len);
+}
+
+ss_deliver_result
+ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame, size_t len)
+{
   const char *peer = from ? ss_peer_get_name(from) : "(stranger)";
   const char *why = NULL;
   ss_packet pkt;
   relay->counters.delivered++;
-  if (from)
-    ss_peer_note_received(from, inst);
   if (len > SS_FRAME_MAX) {
     why = "longer than any Ethernet frame";
   } else {

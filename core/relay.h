@@ -58,6 +58,12 @@ const ss_chain *ss_relay_get_chain(const ss_relay *relay, ss_direction direction
 const GPtrArray *ss_relay_get_peers(const ss_relay *relay);
 ss_loader *ss_relay_get_loader(ss_relay *relay);
 
+/* The inbound path for a frame a transport received (from @from, NULL for
+ * a stranger a transport chose to accept): checks, the inbound chain, the
+ * rewrite for this segment and the broadcast.  @frame is copied. */
+ss_deliver_result ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame,
+                                   size_t len);
+
 /* Writes every counter (chains, instances, peers, relay) to the log. */
 void ss_relay_log_stats(ss_relay *relay);
 

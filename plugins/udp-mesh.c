@@ -21,9 +21,7 @@
 
 #include <snowsignal/snowsignal.h>
 
-#define MESH_MAGIC      "SS"
-#define MESH_MAGIC_LEN  2
-#define MESH_MAX_DATAGRAM (MESH_MAGIC_LEN + SS_FRAME_MAX)
+#define MESH_MAX_DATAGRAM (SS_MESH_MAGIC_LEN + SS_FRAME_MAX)
 /* Datagrams read per wake-up before yielding to the loop's other sources. */
 #define MESH_RECV_BATCH 256
 #define MESH_STRANGER_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
@@ -105,13 +103,14 @@ handle_datagram(udp_mesh *m, const uint8_t *buf, size_t len, const struct sockad
     stranger(m, from);
     return;
   }
-  if (len < MESH_MAGIC_LEN + SS_ETH_HLEN || memcmp(buf, MESH_MAGIC, MESH_MAGIC_LEN) != 0) {
+  size_t frame_len;
+  const uint8_t *frame = ss_mesh_decode(buf, len, &frame_len);
+  if (!frame) {
     ss_instance_count(m->inst, "bad_framing", 1);
     return;
   }
   ss_instance_count(m->inst, "received", 1);
-  if (ss_instance_deliver(m->inst, peer, buf + MESH_MAGIC_LEN, len - MESH_MAGIC_LEN) ==
-      SS_DELIVER_INVALID)
+  if (ss_instance_deliver(m->inst, peer, frame, frame_len) == SS_DELIVER_INVALID)
     ss_instance_count(m->inst, "invalid_frame", 1);
 }
 
@@ -182,7 +181,7 @@ udp_mesh_send(void *data, const ss_packet *pkt)
   udp_mesh *m = data;
   const GPtrArray *peers = ss_instance_get_peers(m->inst);
   struct iovec iov[2] = {
-    { (void *) MESH_MAGIC, MESH_MAGIC_LEN },
+    { (void *) SS_MESH_MAGIC, SS_MESH_MAGIC_LEN },
     { pkt->frame, pkt->len },
   };
   for (guint i = 0; i < peers->len; i++) {

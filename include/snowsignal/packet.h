@@ -98,6 +98,17 @@ ss_parse_result ss_packet_parse(ss_packet *pkt, uint8_t *frame, size_t len,
 /* A fixed English phrase for a parse result, for log lines. */
 const char *ss_parse_result_to_string(ss_parse_result result);
 
+/* The mesh message every transport carries (DESIGN.md section 3, the
+ * SnowSignal 0.1.x format): the two bytes "SS", then the whole Ethernet
+ * frame.  No version, length or authentication field. */
+#define SS_MESH_MAGIC      "SS"
+#define SS_MESH_MAGIC_LEN  2
+
+/* The Ethernet frame inside mesh message @msg (of @len bytes), with its
+ * length in *@frame_len; NULL when @msg does not start with the magic or
+ * is too short to hold an Ethernet header. */
+const uint8_t *ss_mesh_decode(const uint8_t *msg, size_t len, size_t *frame_len);
+
 /* TRUE when the Ethernet destination is ff:ff:ff:ff:ff:ff. */
 gboolean ss_packet_is_eth_broadcast(const ss_packet *pkt);
 

@@ -16,3 +16,8 @@ tests_unit_test_loader_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_instance_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_chain_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_options_LDADD = $(CORE_TEST_LDADD)
+
+# The daemon's command line and lifecycle (a namespace with a veth
+# interface; skips without root).  Shares the integration tests' library.
+TESTS += tests/integration/daemon.sh
+dist_check_SCRIPTS += tests/integration/daemon.sh

@@ -1,0 +1,69 @@
+#!/bin/sh
+# The daemon's command line and lifecycle: --version, --list-plugins,
+# --check-config (good and bad), -h, bad options; and, in a namespace with
+# one Ethernet interface, start, SIGUSR1 counters, SIGTERM clean exit, a
+# missing interface.  TAP.
+. "$(dirname "$0")/lib.sh"
+
+ss_init
+ss_plan 14
+conf="$SS_TOP_SRCDIR/etc/snowsignal.conf"
+out="$SS_TMP/out"
+err="$SS_TMP/err"
+
+"$SS_RELAY" --version >"$out" 2>&1
+ss_check "--version names the version and plugin ABI" grep -q 'plugin ABI 1\.0' "$out"
+first_dir=${SNOWSIGNAL_PLUGIN_PATH%%:*}
+ss_check "--version prints the plugin search path" grep -qF "$first_dir" "$out"
+
+"$SS_RELAY" --list-plugins >"$out" 2>"$err"
+ok=yes
+for p in mac-self ip-self pva-search udp-mesh "setting allow_beacons" "setting port"; do
+	grep -q "$p" "$out" || { ss_diag "--list-plugins lacks $p"; ok=no; }
+done
+ss_check "--list-plugins lists the shipped plugins and their settings" [ "$ok" = yes ]
+
+"$SS_RELAY" --check-config -c "$conf" >"$out" 2>&1
+ss_check "--check-config accepts the shipped snowsignal.conf" [ $? -eq 0 ]
+
+printf 'version = 1;\ninstances = (\n  { name = "m"; plugin = "udp-mesh"; prot = 7124; }\n);\n' >"$SS_TMP/bad.conf"
+"$SS_RELAY" --check-config -c "$SS_TMP/bad.conf" >"$out" 2>"$err"
+st=$?
+ss_check "--check-config rejects an unknown key with exit 1" [ "$st" -eq 1 ]
+ss_check "the error names file:line and the key" grep -qF "$SS_TMP/bad.conf:3: instance 'm' (plugin udp-mesh) has no setting 'prot'" "$err"
+
+"$SS_RELAY" -h >"$out" 2>&1
+ss_check "-h explains the options" grep -q -- '--other-relays' "$out"
+
+"$SS_RELAY" --bogus >"$out" 2>&1
+st=$?
+ss_check "an unknown option exits 1 with a message" sh -c "[ $st -eq 1 ] && grep -q bogus '$out'"
+
+# A namespace with a veth pair: an Ethernet interface, enough to start a relay.
+ss_ns solo
+ip -n "$(ss_nsname solo)" link add d0 type veth peer name d1
+ip -n "$(ss_nsname solo)" link set d1 up
+ip -n "$(ss_nsname solo)" addr add 10.201.99.2/24 dev d0
+ip -n "$(ss_nsname solo)" link set d0 up
+log="$SS_TMP/relay.log"
+if ss_start_relay solo "$log" -c "$conf" -t d0 --other-relays 10.201.99.3; then
+	ss_ok "the relay starts and says so"
+else
+	ss_fail "the relay starts and says so"
+fi
+# The relay itself, not the timeout(1) around it (which does not pass USR1 on).
+daemon_pid=$(ip netns pids "$(ss_nsname solo)" | while read -r p; do
+	case "$(cat /proc/"$p"/comm 2>/dev/null)" in *snowsignal*) echo "$p" ;; esac
+done)
+kill -USR1 $daemon_pid
+ss_check "SIGUSR1 logs the counters" ss_wait_for "$log" 'relay counters' 1 5
+ss_stop "$SS_RELAY_PID"
+st=$?
+ss_check "SIGTERM stops the relay with exit 0" [ "$st" -eq 0 ]
+ss_check "the counters are logged again at shutdown" ss_wait_for "$log" 'relay counters' 2 1
+
+ss_in solo "$SS_RELAY" -c "$conf" -t nosuch0 >"$out" 2>&1
+st=$?
+ss_check "a missing interface exits 1" [ "$st" -eq 1 ]
+ss_check "and the message names the interface" grep -q 'interface nosuch0: not found' "$out"
+exit 0
