@@ -8,7 +8,9 @@
 # an existing target with the name changed.
 fuzz_replays = \
 	tests/fuzz/replay-frame \
-	tests/fuzz/replay-reassembly
+	tests/fuzz/replay-reassembly \
+	tests/fuzz/replay-pva \
+	tests/fuzz/replay-mesh
 check_PROGRAMS += $(fuzz_replays)
 TESTS += $(fuzz_replays)
 
@@ -21,6 +23,14 @@ tests_fuzz_replay_frame_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
 tests_fuzz_replay_reassembly_SOURCES = tests/fuzz/fuzz-reassembly.c $(fuzz_main_sources)
 tests_fuzz_replay_reassembly_CPPFLAGS = $(AM_CPPFLAGS) -DSS_FUZZ_CORPUS=\"tests/fuzz/corpus/reassembly\"
 tests_fuzz_replay_reassembly_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
+
+tests_fuzz_replay_pva_SOURCES = tests/fuzz/fuzz-pva.c $(fuzz_main_sources)
+tests_fuzz_replay_pva_CPPFLAGS = $(AM_CPPFLAGS) -DSS_FUZZ_CORPUS=\"tests/fuzz/corpus/pva\"
+tests_fuzz_replay_pva_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
+
+tests_fuzz_replay_mesh_SOURCES = tests/fuzz/fuzz-mesh.c $(fuzz_main_sources)
+tests_fuzz_replay_mesh_CPPFLAGS = $(AM_CPPFLAGS) -DSS_FUZZ_CORPUS=\"tests/fuzz/corpus/mesh\"
+tests_fuzz_replay_mesh_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
 
 # gen-corpus.c is not built: the seeds are committed (see tests/fuzz/README).
 EXTRA_DIST += \
