@@ -287,15 +287,18 @@ on_netlink(gint fd, GIOCondition cond, gpointer user_data)
   }
   if (n < 0 && errno == ENOBUFS) {
     /* Events were lost: the table may be stale, so read it again whole. */
-    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "netlink events lost; re-reading interfaces", NULL);
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "netlink events lost; re-reading interfaces");
     g_array_set_size(host->links, 0);
     g_array_set_size(host->addrs, 0);
     dump(host, RTM_GETLINK, NULL);
     dump(host, RTM_GETADDR, NULL);
     any = TRUE;
   }
-  if (any && host->changed_cb)
-    host->changed_cb(host->changed_user);
+  if (any) {
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "host interfaces or addresses changed");
+    if (host->changed_cb)
+      host->changed_cb(host->changed_user);
+  }
   return G_SOURCE_CONTINUE;
 }
 

@@ -21,3 +21,8 @@ tests_unit_test_options_LDADD = $(CORE_TEST_LDADD)
 # interface; skips without root).  Shares the integration tests' library.
 TESTS += tests/integration/daemon.sh
 dist_check_SCRIPTS += tests/integration/daemon.sh
+
+# Peer discovery (SERVICENAME, /etc/netns hosts), netlink host changes,
+# local senders, no peers and self_send, environment-only start.
+TESTS += tests/integration/peers-and-host.sh
+dist_check_SCRIPTS += tests/integration/peers-and-host.sh
