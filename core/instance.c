@@ -284,6 +284,36 @@ ss_instance_get_relay(const ss_instance *inst)
   return inst->relay;
 }
 
+void
+ss_instance_set_relay(ss_instance *inst, struct ss_relay *relay)
+{
+  inst->relay = relay;
+}
+
+static gboolean
+setting_equal(const setting *a, const setting *b)
+{
+  switch (a->key->type) {
+  case SS_KEY_BOOL: return a->b == b->b;
+  case SS_KEY_INT: return a->i == b->i;
+  case SS_KEY_STRING: return g_strcmp0(a->s, b->s) == 0;
+  case SS_KEY_STRING_LIST:
+    return g_strv_equal((const char *const *) a->list, (const char *const *) b->list);
+  default: return FALSE;
+  }
+}
+
+gboolean
+ss_instance_equivalent(const ss_instance *a, const ss_instance *b)
+{
+  if (a->plugin != b->plugin || strcmp(a->name, b->name) != 0 || a->n_settings != b->n_settings)
+    return FALSE;
+  for (guint i = 0; i < a->n_settings; i++)
+    if (!setting_equal(&a->settings[i], &b->settings[i]))
+      return FALSE;
+  return TRUE;
+}
+
 const ss_plugin *
 ss_instance_get_plugin(const ss_instance *inst)
 {

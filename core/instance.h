@@ -40,6 +40,11 @@ void ss_instance_stop(ss_instance *inst);
 void ss_instance_free(ss_instance *inst);
 
 struct ss_relay *ss_instance_get_relay(const ss_instance *inst);
+/* Moves a kept instance to the relay that replaces its own on reload. */
+void ss_instance_set_relay(ss_instance *inst, struct ss_relay *relay);
+/* TRUE when @a and @b run the same plugin with the same settings: a reload
+ * keeps @a (its state, sockets and counters) instead of starting @b. */
+gboolean ss_instance_equivalent(const ss_instance *a, const ss_instance *b);
 const ss_plugin *ss_instance_get_plugin(const ss_instance *inst);
 const ss_counters *ss_instance_get_counters(const ss_instance *inst);
 

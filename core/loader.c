@@ -13,6 +13,7 @@
 G_DEFINE_QUARK(snowsignal-loader-error-quark, ss_loader_error)
 
 struct ss_loader {
+  int refs;
   char **search_path;
   GHashTable *loaded;          /* name -> ss_plugin * */
 };
@@ -40,6 +41,7 @@ ss_loader *
 ss_loader_new(char **conf_path)
 {
   ss_loader *loader = g_new0(ss_loader, 1);
+  loader->refs = 1;
   GPtrArray *dirs = g_ptr_array_new();
   const char *env = g_getenv("SNOWSIGNAL_PLUGIN_PATH");
   if (env) {
@@ -56,10 +58,27 @@ ss_loader_new(char **conf_path)
   return loader;
 }
 
+ss_loader *
+ss_loader_ref(ss_loader *loader)
+{
+  loader->refs++;
+  return loader;
+}
+
+gboolean
+ss_loader_same_path(const ss_loader *loader, char **conf_path)
+{
+  ss_loader *other = ss_loader_new(conf_path);
+  gboolean same = g_strv_equal((const char *const *) loader->search_path,
+                               (const char *const *) other->search_path);
+  ss_loader_free(other);
+  return same;
+}
+
 void
 ss_loader_free(ss_loader *loader)
 {
-  if (!loader)
+  if (!loader || --loader->refs > 0)
     return;
   g_hash_table_unref(loader->loaded);
   g_strfreev(loader->search_path);

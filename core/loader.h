@@ -31,7 +31,12 @@ typedef struct ss_loader ss_loader;
  * @conf_path, then the compiled-in plugindir (SNOWSIGNAL_PLUGINDIR replaces
  * it, for tests and relocated installs). */
 ss_loader *ss_loader_new(char **conf_path);
-void ss_loader_free(ss_loader *loader);
+/* Reference counting: a reloaded relay shares its predecessor's loader so
+ * that instances it keeps still point at loaded plugins. */
+ss_loader *ss_loader_ref(ss_loader *loader);
+void ss_loader_free(ss_loader *loader);   /* drops one reference */
+/* TRUE when a loader made for @conf_path would search what @loader does. */
+gboolean ss_loader_same_path(const ss_loader *loader, char **conf_path);
 
 /* The directories searched, in order (NULL-terminated, owned by @loader). */
 char *const *ss_loader_get_search_path(const ss_loader *loader);

@@ -15,7 +15,8 @@ libsnowsignal_la_SOURCES = \
 	core/segment-bpf.c \
 	core/relay.c core/relay.h core/relay-private.h \
 	core/relay-path.c \
-	core/relay-stats.c
+	core/relay-stats.c \
+	core/relay-reload.c
 libsnowsignal_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(SYSTEMD_CFLAGS)
 libsnowsignal_la_LIBADD = $(GLIB_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS) $(SYSTEMD_LIBS)
 libsnowsignal_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(SS_LT_VERSION_INFO) -no-undefined

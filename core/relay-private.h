@@ -41,6 +41,9 @@ struct ss_relay {
   gboolean started;
 };
 
+/* ss_relay_new(), with @loader shared (referenced) instead of a new one. */
+ss_relay *ss_relay_new_with_loader(ss_conf *conf, ss_loader *loader, GError **error);
+
 void ss_relay_path_start(ss_relay *relay);
 void ss_relay_path_stop(ss_relay *relay);
 

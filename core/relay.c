@@ -103,9 +103,15 @@ warn_unused(ss_relay *relay)
 ss_relay *
 ss_relay_new(ss_conf *conf, GError **error)
 {
+  return ss_relay_new_with_loader(conf, NULL, error);
+}
+
+ss_relay *
+ss_relay_new_with_loader(ss_conf *conf, ss_loader *loader, GError **error)
+{
   ss_relay *relay = g_new0(ss_relay, 1);
   relay->conf = conf;
-  relay->loader = ss_loader_new(conf->plugin_path);
+  relay->loader = loader ? ss_loader_ref(loader) : ss_loader_new(conf->plugin_path);
   relay->host = ss_host_new();
   relay->instances = g_ptr_array_new();
   relay->outbound = ss_chain_new("outbound");
@@ -162,8 +168,10 @@ ss_relay_start(ss_relay *relay, GMainContext *context, GError **error)
   if (!ss_host_watch(relay->host, relay->context, error))
     return FALSE;
   ss_host_set_changed_cb(relay->host, on_host_changed, relay);
-  relay->segment = ss_segment_open(conf->interface, conf->broadcast_ports, conf->n_broadcast_ports,
-                                   error);
+  /* A reload may have handed over its predecessor's socket (relay-reload.c). */
+  if (!relay->segment)
+    relay->segment = ss_segment_open(conf->interface, conf->broadcast_ports,
+                                     conf->n_broadcast_ports, error);
   if (!relay->segment)
     return FALSE;
   if (!ss_host_link_mac(relay->host, ss_segment_get_ifindex(relay->segment), relay->own_mac)) {

@@ -64,6 +64,18 @@ ss_loader *ss_relay_get_loader(ss_relay *relay);
 ss_deliver_result ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame,
                                    size_t len);
 
+/* Reload: builds a relay from @conf (all its plugins loaded, every instance
+ * created and checked) while *@relay keeps running; if that fails, *@relay
+ * is untouched and FALSE is returned with @error.  Otherwise instances
+ * whose plugin and settings did not change are moved over with their state,
+ * sockets and counters, the segment socket is handed over when the
+ * interface and ports are the same, the old relay is stopped and freed, the
+ * new one started and stored in *@relay.  Because no socket that stays is
+ * ever closed, frames that arrive meanwhile wait in the kernel: none is
+ * lost.  A start failure of the new relay (a port now taken, say) returns
+ * FALSE with *@relay set to the new, stopped relay.  Takes @conf. */
+gboolean ss_relay_reload(ss_relay **relay, ss_conf *conf, GError **error);
+
 /* Writes every counter (chains, instances, peers, relay) to the log. */
 void ss_relay_log_stats(ss_relay *relay);
 

@@ -120,6 +120,8 @@ list_plugins(ss_conf *conf)
 typedef struct {
   GMainLoop *loop;
   ss_relay *relay;
+  const ss_options *opts;
+  int status;
 } daemon_state;
 
 static gboolean
@@ -140,12 +142,72 @@ on_usr1(gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+apply_log_level(const ss_conf *conf)
+{
+  GLogLevelFlags level = G_LOG_LEVEL_INFO;
+  if (ss_log_level_parse(conf->log_level, &level))
+    ss_log_set_level(level);
+}
+
+/* SIGHUP: the new configuration is read, checked and instantiated before
+ * anything is swapped; if that fails the running relay is left alone. */
 static gboolean
 on_hup(gpointer user_data)
 {
-  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
-         "reload on SIGHUP is not supported by this version; restart snowsignal to apply a new configuration");
+  daemon_state *d = user_data;
+  GError *error = NULL;
+  notify("RELOADING=1");
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "reloading the configuration on SIGHUP");
+  ss_conf *conf = load_conf(d->opts, &error);
+  if (conf) {
+    const ss_conf *before = ss_relay_get_conf(d->relay);
+    /* The new level applies to the reload's own messages too. */
+    apply_log_level(conf);
+    if (!ss_relay_reload(&d->relay, conf, &error)) {
+      if (ss_relay_get_conf(d->relay) == before) {
+        apply_log_level(before);
+      } else {
+        /* The old relay is gone and the new one did not start. */
+        SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "the reloaded relay failed to start; exiting",
+               "ERROR", error->message);
+        d->status = EXIT_FAILURE;
+        g_main_loop_quit(d->loop);
+        g_error_free(error);
+        return G_SOURCE_CONTINUE;
+      }
+    }
+  }
+  if (error) {
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
+           "new configuration rejected; the relay keeps running with the previous one",
+           "ERROR", error->message);
+    g_error_free(error);
+  }
+  notify("READY=1");
   return G_SOURCE_CONTINUE;
+}
+
+#ifdef HAVE_SYSTEMD
+static gboolean
+on_watchdog(gpointer user_data)
+{
+  notify("WATCHDOG=1");
+  return G_SOURCE_CONTINUE;
+}
+#endif
+
+/* Pings the systemd watchdog at half the interval the unit sets (only when
+ * WatchdogSec= asks for it: an idle relay otherwise never wakes). */
+static guint
+start_watchdog(void)
+{
+#ifdef HAVE_SYSTEMD
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+    return g_timeout_add((guint) MAX(usec / 2000, 1), on_watchdog, NULL);
+#endif
+  return 0;
 }
 
 static void
@@ -162,7 +224,7 @@ log_started(ss_relay *relay)
 }
 
 static int
-run(ss_conf *conf)
+run(ss_conf *conf, const ss_options *opts)
 {
   GError *error = NULL;
   ss_relay *relay = ss_relay_new(conf, &error);
@@ -171,7 +233,7 @@ run(ss_conf *conf)
     g_error_free(error);
     return EXIT_FAILURE;
   }
-  daemon_state d = { g_main_loop_new(NULL, FALSE), relay };
+  daemon_state d = { g_main_loop_new(NULL, FALSE), relay, opts, EXIT_SUCCESS };
   guint sources[] = {
     g_unix_signal_add(SIGTERM, on_quit, &d), g_unix_signal_add(SIGINT, on_quit, &d),
     g_unix_signal_add(SIGUSR1, on_usr1, &d), g_unix_signal_add(SIGHUP, on_hup, &d),
@@ -180,8 +242,12 @@ run(ss_conf *conf)
   if (ss_relay_start(relay, NULL, &error)) {
     log_started(relay);
     notify("READY=1");
+    guint watchdog = start_watchdog();
     g_main_loop_run(d.loop);
-    ss_relay_log_stats(relay);
+    if (watchdog)
+      g_source_remove(watchdog);
+    ss_relay_log_stats(d.relay);
+    status = d.status;
   } else {
     SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "cannot start the relay", "ERROR", error->message);
     g_error_free(error);
@@ -189,7 +255,7 @@ run(ss_conf *conf)
   }
   for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
     g_source_remove(sources[i]);
-  ss_relay_free(relay);
+  ss_relay_free(d.relay);
   g_main_loop_unref(d.loop);
   return status;
 }
@@ -220,10 +286,7 @@ main(int argc, char **argv)
     fprintf(stderr, "snowsignal: %s\n", error->message);
     status = EXIT_FAILURE;
   } else {
-    GLogLevelFlags level = G_LOG_LEVEL_INFO;
-    if (!ss_log_level_parse(conf->log_level, &level))
-      g_assert_not_reached(); /* ss_conf_check() accepted it */
-    ss_log_set_level(level);
+    apply_log_level(conf);
     if (opts.list_plugins) {
       status = list_plugins(conf);
     } else if (opts.check_config) {
@@ -236,7 +299,7 @@ main(int argc, char **argv)
         fprintf(stderr, "snowsignal: %s\n", error->message);
       ss_relay_free(relay);
     } else {
-      status = run(conf);
+      status = run(conf, &opts);
       conf = NULL;
     }
   }

@@ -26,3 +26,7 @@ dist_check_SCRIPTS += tests/integration/daemon.sh
 # local senders, no peers and self_send, environment-only start.
 TESTS += tests/integration/peers-and-host.sh
 dist_check_SCRIPTS += tests/integration/peers-and-host.sh
+
+# Reload on SIGHUP under traffic, good and broken configurations.
+TESTS += tests/integration/reload.sh
+dist_check_SCRIPTS += tests/integration/reload.sh

@@ -1,0 +1,91 @@
+/* snowsignal - UDP broadcast relay
+ * relay-reload.c: replacing a running relay by one built from a new
+ * configuration, keeping what did not change.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include <snowsignal/log.h>
+#include "log.h"
+#include "relay-private.h"
+
+static void
+replace_in(GPtrArray *array, gpointer from, gpointer to)
+{
+  for (guint i = 0; i < array->len; i++)
+    if (array->pdata[i] == from)
+      array->pdata[i] = to;
+}
+
+/* Moves @kept from @old into @relay in place of its fresh twin. */
+static void
+adopt(ss_relay *relay, ss_relay *old, ss_instance *fresh, ss_instance *kept)
+{
+  replace_in(relay->instances, fresh, kept);
+  replace_in(relay->outbound->instances, fresh, kept);
+  replace_in(relay->inbound->instances, fresh, kept);
+  replace_in(relay->transports, fresh, kept);
+  g_ptr_array_remove(old->instances, kept);
+  g_ptr_array_remove(old->outbound->instances, kept);
+  g_ptr_array_remove(old->inbound->instances, kept);
+  g_ptr_array_remove(old->transports, kept);
+  ss_instance_set_relay(kept, relay);
+  ss_instance_free(fresh);
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "instance kept across the reload",
+         "INSTANCE", ss_instance_get_name(kept));
+}
+
+static guint
+adopt_unchanged(ss_relay *relay, ss_relay *old)
+{
+  guint kept = 0;
+  for (guint i = 0; i < relay->instances->len; i++) {
+    ss_instance *fresh = g_ptr_array_index(relay->instances, i);
+    ss_instance *prev = ss_relay_find_instance(old, ss_instance_get_name(fresh));
+    if (prev && ss_instance_equivalent(prev, fresh)) {
+      adopt(relay, old, fresh, prev);
+      kept++;
+    }
+  }
+  return kept;
+}
+
+static gboolean
+same_segment(const ss_conf *a, const ss_conf *b)
+{
+  return strcmp(a->interface, b->interface) == 0 && a->n_broadcast_ports == b->n_broadcast_ports &&
+         memcmp(a->broadcast_ports, b->broadcast_ports,
+                a->n_broadcast_ports * sizeof a->broadcast_ports[0]) == 0;
+}
+
+gboolean
+ss_relay_reload(ss_relay **relay_io, ss_conf *conf, GError **error)
+{
+  ss_relay *old = *relay_io;
+  ss_loader *loader = ss_loader_same_path(old->loader, conf->plugin_path) ? old->loader : NULL;
+  ss_relay *relay = ss_relay_new_with_loader(conf, loader, error);
+  if (!relay)
+    return FALSE;
+  /* From here on the new configuration is known good: swap. */
+  guint kept = adopt_unchanged(relay, old);
+  GMainContext *context = old->context ? g_main_context_ref(old->context) : NULL;
+  ss_relay_path_stop(old);
+  if (old->segment && same_segment(old->conf, conf)) {
+    relay->segment = old->segment;
+    old->segment = NULL;
+  }
+  ss_relay_free(old);
+  *relay_io = relay;
+  char n[16];
+  g_snprintf(n, sizeof n, "%u", kept);
+  gboolean ok = ss_relay_start(relay, context, error);
+  if (ok)
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "configuration reloaded", "CONFIG", conf->path,
+           "KEPT_INSTANCES", n);
+  if (context)
+    g_main_context_unref(context);
+  return ok;
+}
