@@ -300,8 +300,12 @@ read_peers(ss_conf *conf, const config_setting_t *g, GError **error)
     return FALSE;
   const config_setting_t *s;
   int64_t v;
-  if ((s = config_setting_get_member(g, "hosts")) && !read_strv(conf, s, &conf->peer_hosts, error))
-    return FALSE;
+  if ((s = config_setting_get_member(g, "hosts"))) {
+    if (!read_strv(conf, s, &conf->peer_hosts, error))
+      return FALSE;
+    ss_conf_set_origin(&conf->peer_hosts_origin, NULL);
+    conf->peer_hosts_origin = origin_of(conf, s);
+  }
   if ((s = config_setting_get_member(g, "service")) && !read_string(conf, s, &conf->service, error))
     return FALSE;
   if ((s = config_setting_get_member(g, "refresh"))) {
@@ -333,14 +337,22 @@ read_root(ss_conf *conf, config_t *cfg, GError **error)
     return fail(error, conf, s, "configuration version %" G_GINT64_FORMAT " is not supported; "
                 "this snowsignal reads version %d", v, SS_CONF_VERSION);
   conf->version = (int) v;
-  if ((s = config_setting_get_member(root, "interface")) && !read_string(conf, s, &conf->interface, error))
-    return FALSE;
+  if ((s = config_setting_get_member(root, "interface"))) {
+    if (!read_string(conf, s, &conf->interface, error))
+      return FALSE;
+    ss_conf_set_origin(&conf->interface_origin, NULL);
+    conf->interface_origin = origin_of(conf, s);
+  }
   if ((s = config_setting_get_member(root, "broadcast_ports")) && !read_ports(conf, s, error))
     return FALSE;
   if ((s = config_setting_get_member(root, "plugin_path")) && !read_strv(conf, s, &conf->plugin_path, error))
     return FALSE;
-  if ((s = config_setting_get_member(root, "log_level")) && !read_string(conf, s, &conf->log_level, error))
-    return FALSE;
+  if ((s = config_setting_get_member(root, "log_level"))) {
+    if (!read_string(conf, s, &conf->log_level, error))
+      return FALSE;
+    ss_conf_set_origin(&conf->log_level_origin, NULL);
+    conf->log_level_origin = origin_of(conf, s);
+  }
   if ((s = config_setting_get_member(root, "instances"))) {
     if (config_setting_type(s) != CONFIG_TYPE_LIST)
       return fail(error, conf, s, "'instances' must be a list of groups: instances = ( { ... }, { ... } );");
@@ -365,6 +377,9 @@ conf_new(const char *label)
   ss_conf *conf = g_new0(ss_conf, 1);
   conf->path = g_strdup(label);
   conf->interface = g_strdup(SS_DEFAULT_INTERFACE);
+  conf->interface_origin = g_strdup("built-in default");
+  conf->log_level_origin = g_strdup("built-in default");
+  conf->peer_hosts_origin = g_strdup(label);
   conf->broadcast_ports[0] = SS_DEFAULT_BROADCAST_PORT;
   conf->n_broadcast_ports = 1;
   conf->plugin_path = g_new0(char *, 1);
@@ -437,6 +452,9 @@ ss_conf_free(ss_conf *conf)
     return;
   g_free(conf->path);
   g_free(conf->interface);
+  g_free(conf->interface_origin);
+  g_free(conf->log_level_origin);
+  g_free(conf->peer_hosts_origin);
   g_strfreev(conf->plugin_path);
   g_free(conf->log_level);
   g_ptr_array_unref(conf->instances);
@@ -493,19 +511,27 @@ check_list(const ss_conf *conf, const ss_conf_list *list, const char *what, GErr
   return TRUE;
 }
 
+void
+ss_conf_set_origin(char **field, const char *origin)
+{
+  g_free(*field);
+  *field = g_strdup(origin);
+}
+
 gboolean
 ss_conf_check(const ss_conf *conf, GError **error)
 {
   if (conf->interface[0] == '\0') {
     g_set_error(error, SS_CONF_ERROR, SS_CONF_ERROR_INVALID,
-                "%s: 'interface' is empty; name the segment's interface, e.g. \"eth0\"", conf->path);
+                "%s: 'interface' is empty; name the segment's interface, e.g. \"eth0\"",
+                conf->interface_origin);
     return FALSE;
   }
   GLogLevelFlags level;
   if (!ss_log_level_parse(conf->log_level, &level)) {
     g_set_error(error, SS_CONF_ERROR, SS_CONF_ERROR_INVALID,
                 "%s: log_level \"%s\" is not known; use debug, info, warning, error or critical",
-                conf->path, conf->log_level);
+                conf->log_level_origin, conf->log_level);
     return FALSE;
   }
   return check_list(conf, &conf->outbound, "outbound", error) &&

@@ -59,16 +59,19 @@ typedef struct ss_conf {
   char *path;             /* file read, or a label for strings and defaults */
   int version;
   char *interface;
+  char *interface_origin;  /* "file:line", an option or a variable */
   uint16_t broadcast_ports[SS_MAX_BROADCAST_PORTS];
   unsigned n_broadcast_ports;
   char **plugin_path;     /* NULL-terminated, may be empty */
   char *log_level;
+  char *log_level_origin;
   GPtrArray *instances;   /* ss_conf_instance * */
   ss_conf_list outbound;
   ss_conf_list inbound;
   ss_conf_list transports;
   /* peers */
   char **peer_hosts;      /* "host" or "host:port", NULL-terminated */
+  char *peer_hosts_origin;
   char *service;          /* Docker Swarm service: peers are tasks.<service> */
   int peer_refresh;       /* seconds between re-resolutions */
   gboolean self_send;     /* no peers: send to ourselves (the original's test mode) */
@@ -87,6 +90,9 @@ void ss_conf_free(ss_conf *conf);
 
 ss_conf_instance *ss_conf_find_instance(const ss_conf *conf, const char *name);
 const ss_conf_value *ss_conf_instance_find_value(const ss_conf_instance *inst, const char *key);
+
+/* Replaces *@field's origin (a small helper for overrides). */
+void ss_conf_set_origin(char **field, const char *origin);
 
 /* Structural checks that need no plugin: chains name existing instances,
  * names are unique, ports are valid. */

@@ -104,6 +104,9 @@ parse_udp(ss_packet *pkt)
 ss_parse_result
 ss_packet_parse(ss_packet *pkt, uint8_t *frame, size_t len, ss_direction direction)
 {
+  /* Every field, ifindex and the reserved ones included, starts from zero:
+   * plugins read the struct directly. */
+  memset(pkt, 0, sizeof *pkt);
   pkt->frame = frame;
   pkt->len = len;
   pkt->direction = direction;

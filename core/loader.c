@@ -175,6 +175,10 @@ ss_plugin_desc_check(const ss_plugin_desc *desc, const char *name, const char *p
     return invalid(error, name, path, "a filter must set the filter callback");
   if (desc->kind == SS_PLUGIN_TRANSPORT && !desc->send)
     return invalid(error, name, path, "a transport must set the send callback");
+  for (size_t i = 0; i < G_N_ELEMENTS(desc->reserved); i++)
+    if (desc->reserved[i])
+      return invalid(error, name, path, "its reserved fields are not zero; was it built "
+                     "against a newer snowsignal's headers with an older ABI version?");
   for (const ss_plugin_key *k = desc->keys; k && k->name; k++)
     if (k->type <= SS_KEY_NONE || k->type > SS_KEY_STRING_LIST) {
       g_autofree char *what = g_strdup_printf("key '%s' has an unknown type %d", k->name, k->type);

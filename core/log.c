@@ -61,10 +61,14 @@ level_of(GLogLevelFlags flags)
   return G_LOG_LEVEL_DEBUG;
 }
 
+/* Notices (G_LOG_LEVEL_MESSAGE: start, stop, reload, the counters an admin
+ * asked for with SIGUSR1) are written whatever the level: they are rare and
+ * always wanted. */
 gboolean
 ss_log_enabled(GLogLevelFlags level)
 {
-  return level_of(level) <= threshold;
+  GLogLevelFlags l = level_of(level);
+  return l <= threshold || l == G_LOG_LEVEL_MESSAGE;
 }
 
 static const char *

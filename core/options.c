@@ -48,8 +48,14 @@ rewrite_argv(int argc, char **argv)
   GPtrArray *out = g_ptr_array_new();
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "--other-relays") == 0) {
-      while (i + 1 < argc && argv[i + 1][0] != '-')
+      gboolean any = FALSE;
+      while (i + 1 < argc && argv[i + 1][0] != '-') {
         g_ptr_array_add(out, g_strconcat("--other-relays=", argv[++i], NULL));
+        any = TRUE;
+      }
+      /* Left as it is, GOption reports the missing argument. */
+      if (!any)
+        g_ptr_array_add(out, g_strdup(argv[i]));
     } else if (strcmp(argv[i], "-ll") == 0) {
       g_ptr_array_add(out, g_strdup("--log-level"));
     } else {
@@ -179,6 +185,7 @@ ss_options_apply(const ss_options *o, ss_conf *conf, GError **error)
   if (o->interface) {
     g_free(conf->interface);
     conf->interface = g_strdup(o->interface);
+    ss_conf_set_origin(&conf->interface_origin, o->interface_origin);
   }
   if (o->broadcast_port) {
     conf->broadcast_ports[0] = (uint16_t) o->broadcast_port;
@@ -189,10 +196,12 @@ ss_options_apply(const ss_options *o, ss_conf *conf, GError **error)
   if (o->other_relays) {
     g_strfreev(conf->peer_hosts);
     conf->peer_hosts = g_strdupv(o->other_relays);
+    ss_conf_set_origin(&conf->peer_hosts_origin, "--other-relays");
   }
   if (o->log_level) {
     g_free(conf->log_level);
     conf->log_level = g_strdup(o->log_level);
+    ss_conf_set_origin(&conf->log_level_origin, o->log_level_origin);
   }
   if (o->service) {
     g_free(conf->service);

@@ -125,7 +125,7 @@ ss_peer_set_new(const ss_conf *conf, ss_host *host, GError **error)
   set->self_send = conf->self_send;
   set->refresh = (guint) conf->peer_refresh;
   for (char **h = conf->peer_hosts; *h; h++)
-    if (!add_entry(set, *h, conf->path, error))
+    if (!add_entry(set, *h, conf->peer_hosts_origin, error))
       goto fail;
   if (conf->service && *conf->service) {
     g_autofree char *name = g_strconcat("tasks.", conf->service, NULL);

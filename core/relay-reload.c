@@ -83,7 +83,7 @@ ss_relay_reload(ss_relay **relay_io, ss_conf *conf, GError **error)
   g_snprintf(n, sizeof n, "%u", kept);
   gboolean ok = ss_relay_start(relay, context, error);
   if (ok)
-    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "configuration reloaded", "CONFIG", conf->path,
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "configuration reloaded", "CONFIG", conf->path,
            "KEPT_INSTANCES", n);
   if (context)
     g_main_context_unref(context);

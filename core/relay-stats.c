@@ -30,7 +30,7 @@ log_instance(ss_instance *inst, const char *role)
   char seen[24], passed[24], dropped[24], errors[24];
   extra_text extra = { g_string_new(NULL) };
   ss_instance_foreach_counter(inst, append_extra, &extra);
-  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "instance counters",
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "instance counters",
          "INSTANCE", ss_instance_get_name(inst), "PLUGIN", ss_instance_get_plugin(inst)->name,
          "ROLE", role, "SEEN", NUM(seen, c->seen), "PASSED", NUM(passed, c->passed),
          "DROPPED", NUM(dropped, c->dropped), "ERRORS", NUM(errors, c->errors),
@@ -42,7 +42,7 @@ static void
 log_chain(const ss_chain *chain)
 {
   char seen[24], passed[24], dropped[24];
-  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "chain counters", "CHAIN", chain->name,
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "chain counters", "CHAIN", chain->name,
          "SEEN", NUM(seen, chain->counters.seen), "PASSED", NUM(passed, chain->counters.passed),
          "DROPPED", NUM(dropped, chain->counters.dropped));
   for (guint i = 0; i < chain->instances->len; i++)
@@ -57,7 +57,7 @@ log_peers(const ss_relay *relay)
     const ss_peer *p = g_ptr_array_index(peers, i);
     const ss_peer_stats *s = ss_peer_get_stats(p);
     char sent[24], received[24], errors[24];
-    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "peer counters", "PEER", ss_peer_get_name(p),
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "peer counters", "PEER", ss_peer_get_name(p),
            "RESOLVED_FROM", ss_peer_get_resolved_from(p),
            "STATE", ss_peer_state_to_string(ss_peer_get_state(p)),
            "SENT", NUM(sent, s->sent), "RECEIVED", NUM(received, s->received),
@@ -70,7 +70,7 @@ ss_relay_log_stats(ss_relay *relay)
 {
   const ss_relay_counters *c = &relay->counters;
   char a[24], b[24], d[24], e[24], f[24], g[24], h[24], i[24], j[24], k[24], l[24];
-  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "relay counters",
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "relay counters",
          "CAPTURED", NUM(a, c->captured), "CAPTURE_INVALID", NUM(b, c->capture_invalid),
          "CAPTURE_TRUNCATED", NUM(d, c->capture_truncated), "FRAGMENTS", NUM(e, c->fragments),
          "REASSEMBLED", NUM(f, c->reassembled), "RELAYED", NUM(g, c->relayed),

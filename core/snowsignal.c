@@ -129,7 +129,7 @@ on_quit(gpointer user_data)
 {
   daemon_state *d = user_data;
   notify("STOPPING=1");
-  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "stopping on signal");
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "stopping on signal");
   g_main_loop_quit(d->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -158,7 +158,7 @@ on_hup(gpointer user_data)
   daemon_state *d = user_data;
   GError *error = NULL;
   notify("RELOADING=1");
-  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "reloading the configuration on SIGHUP");
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "reloading the configuration on SIGHUP");
   ss_conf *conf = load_conf(d->opts, &error);
   if (conf) {
     const ss_conf *before = ss_relay_get_conf(d->relay);
@@ -219,7 +219,7 @@ log_started(ss_relay *relay)
     g_string_append_printf(ports, "%s%u", i ? "," : "", conf->broadcast_ports[i]);
   char npeers[16];
   g_snprintf(npeers, sizeof npeers, "%u", ss_relay_get_peers(relay)->len);
-  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "relay started", "INTERFACE", conf->interface,
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "relay started", "INTERFACE", conf->interface,
          "PORTS", ports->str, "PEERS", npeers, "CONFIG", conf->path, "VERSION", PACKAGE_VERSION);
 }
 

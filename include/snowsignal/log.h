@@ -26,7 +26,12 @@ void ss_log(const char *domain, GLogLevelFlags level, const char *message, ...)
 #define SS_LOG(domain, level, message, ...) \
   ss_log ((domain), (level), (message), ##__VA_ARGS__, NULL)
 
-/* TRUE when messages at @level are currently written (skip building costly
+/* Levels: G_LOG_LEVEL_DEBUG, _INFO, _WARNING, _CRITICAL (shown as ERROR)
+ * follow the configured log_level; G_LOG_LEVEL_MESSAGE (shown as NOTICE)
+ * is always written, for the few lines an admin always wants (start, stop,
+ * reload, counters on request).  Never use G_LOG_LEVEL_ERROR: GLib aborts.
+ *
+ * TRUE when messages at @level are currently written (skip building costly
  * fields otherwise). */
 gboolean ss_log_enabled(GLogLevelFlags level);
 

@@ -89,7 +89,8 @@ typedef struct ss_packet {
   void *reserved[8];
 } ss_packet;
 
-/* Parses @frame (of @len bytes, Ethernet padding allowed) into @pkt.
+/* Parses @frame (of @len bytes, Ethernet padding allowed) into @pkt, whose
+ * every field is reset first (ifindex to 0: the caller sets it).
  * On SS_PARSE_OK every view field is set and pkt->len is trimmed to the
  * Ethernet header plus the IP total length. */
 ss_parse_result ss_packet_parse(ss_packet *pkt, uint8_t *frame, size_t len,
