@@ -85,8 +85,10 @@ send_outbound(ss_relay *relay, ss_packet *pkt)
     ss_instance_send(g_ptr_array_index(relay->transports, i), pkt);
 }
 
-void
-ss_relay_handle_captured(ss_relay *relay, uint8_t *frame, size_t len, int ifindex)
+/* One captured frame, in place in the capture ring.  Transports queue what
+ * they send; the caller flushes them. */
+static void
+capture_one(ss_relay *relay, uint8_t *frame, size_t len, int ifindex)
 {
   ss_packet pkt;
   relay->counters.captured++;
@@ -121,26 +123,36 @@ flush_transports(ss_relay *relay)
     ss_instance_flush(g_ptr_array_index(relay->transports, i));
 }
 
+void
+ss_relay_handle_captured(ss_relay *relay, uint8_t *frame, size_t len, int ifindex)
+{
+  capture_one(relay, frame, len, ifindex);
+  flush_transports(relay);
+}
+
+/* Drains the capture ring: every ready frame runs the outbound chain where
+ * it lies (no copy) and goes back to the kernel at once; transports copy
+ * what they queue and send the whole batch in one flush at the end. */
 static gboolean
 on_capture(gint fd, GIOCondition cond, gpointer user_data)
 {
   ss_relay *relay = user_data;
-  int ifindex = ss_segment_get_ifindex(relay->segment);
-  for (int i = 0; i < SS_CAPTURE_BATCH; i++) {
-    gboolean truncated = FALSE;
-    ssize_t n = ss_segment_recv(relay->segment, relay->rx_buf, SS_FRAME_MAX, &truncated);
-    if (n == 0)
-      break;
-    if (n < 0) {
+  ss_segment *seg = relay->segment;
+  int ifindex = ss_segment_get_ifindex(seg);
+  if (cond & G_IO_ERR) {
+    int err = ss_segment_take_error(seg);
+    if (err) {
       relay->counters.capture_errors++;
-      log_drop(relay, "reading from the segment failed", g_strerror(errno), NULL);
-      break;
+      log_drop(relay, "reading from the segment failed", g_strerror(err), NULL);
     }
-    if (truncated) {
+  }
+  ss_segment_frame frame;
+  for (int i = 0; i < SS_CAPTURE_BATCH && ss_segment_next(seg, &frame); i++) {
+    if (frame.truncated)
       relay->counters.capture_truncated++;
-      continue;
-    }
-    ss_relay_handle_captured(relay, relay->rx_buf, (size_t) n, ifindex);
+    else
+      capture_one(relay, frame.data, frame.len, ifindex);
+    ss_segment_release(seg);
   }
   flush_transports(relay);
   return G_SOURCE_CONTINUE;
@@ -149,7 +161,8 @@ on_capture(gint fd, GIOCondition cond, gpointer user_data)
 void
 ss_relay_path_start(ss_relay *relay)
 {
-  relay->capture_source = g_unix_fd_source_new(ss_segment_get_fd(relay->segment), G_IO_IN);
+  relay->capture_source = g_unix_fd_source_new(ss_segment_get_fd(relay->segment),
+                                               G_IO_IN | G_IO_ERR);
   g_source_set_callback(relay->capture_source, G_SOURCE_FUNC(on_capture), relay, NULL);
   g_source_attach(relay->capture_source, relay->context);
 }
@@ -224,6 +237,7 @@ ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame, size_t le
   } else {
     memcpy(relay->tx_buf, frame, len);
     ss_parse_result r = ss_packet_parse(&pkt, relay->tx_buf, len, SS_DIRECTION_INBOUND);
+    pkt.ifindex = relay->segment ? ss_segment_get_ifindex(relay->segment) : 0;
     if (r != SS_PARSE_OK)
       why = ss_parse_result_to_string(r);
     else

@@ -1,5 +1,14 @@
 /* snowsignal - UDP broadcast relay
- * segment.c: the AF_PACKET socket on the relay's segment.
+ * segment.c: the AF_PACKET socket on the relay's segment and its capture
+ * ring.
+ *
+ * Capture uses a PACKET_MMAP ring in TPACKET_V2 layout: the kernel writes
+ * each frame into a shared slot and wakes poll() per frame, so a frame is
+ * seen as soon as it is there, whatever the rate.  TPACKET_V3 hands over
+ * whole blocks and wakes only when a block fills or its timer (1 ms at the
+ * least) retires it: at low rates every frame would wait up to that timer
+ * (bench/RESULTS.md has the measurement).  V2 needs neither a timer nor
+ * busy polling, and at high rates one wake-up still drains many frames.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -11,6 +20,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -22,12 +32,32 @@
 #define SS_BPF_MAX_INSNS 256
 #define SS_DEFAULT_MTU   1500
 
+/* The ring is mapped into the process and counts in its RSS in full: 1 MiB
+ * holds 512 frames of a 1500-byte MTU, 5 ms of a 100k frames/s burst. */
+#define SS_RING_BYTES      (1u << 20)
+/* Fewer slots than this and a burst of jumbo frames would overrun it. */
+#define SS_RING_MIN_FRAMES 64u
+/* The kernel allocates the ring in blocks of contiguous pages; small blocks
+ * never fail for want of a high-order allocation. */
+#define SS_RING_BLOCK_MIN  (64u * 1024)
+/* Where the kernel puts the frame in a slot (net/packet/af_packet.c): after
+ * the V2 header and sockaddr_ll, with room for a MAC header of up to 16
+ * bytes, aligned. */
+#define SS_RING_FRAME_OFFSET TPACKET_ALIGN(TPACKET2_HDRLEN + 16)
+/* A frame may carry one VLAN tag beyond the MTU and Ethernet header. */
+#define SS_VLAN_TAG_LEN 4
+
 struct ss_segment {
   int fd;
   int ifindex;
   char *ifname;
   unsigned mtu;
   struct sockaddr_ll dest;
+  uint8_t *ring;             /* mmap()ed capture ring */
+  size_t ring_len;
+  unsigned frame_size;       /* bytes per slot, a power of two */
+  unsigned n_frames;
+  unsigned next;             /* slot the next frame will be in */
 };
 
 static gboolean
@@ -68,6 +98,43 @@ attach_filter(int fd, const char *ifname, const uint16_t *ports, unsigned n_port
   return TRUE;
 }
 
+static unsigned
+round_up_pow2(unsigned n)
+{
+  unsigned p = 1;
+  while (p < n)
+    p <<= 1;
+  return p;
+}
+
+/* Sizes the ring for @mtu, asks the kernel for it (TPACKET_V2) and maps it.
+ * Set before bind(), so that from the first frame on all go to the ring. */
+static gboolean
+map_ring(ss_segment *seg, GError **error)
+{
+  int version = TPACKET_V2;
+  if (setsockopt(seg->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0)
+    return fail_errno(error, seg->ifname, "cannot select the TPACKET_V2 capture ring", NULL);
+  seg->frame_size = round_up_pow2(SS_RING_FRAME_OFFSET + SS_ETH_HLEN + SS_VLAN_TAG_LEN + seg->mtu);
+  unsigned block = MAX(seg->frame_size, SS_RING_BLOCK_MIN);
+  unsigned ring = MAX(SS_RING_BYTES, SS_RING_MIN_FRAMES * seg->frame_size);
+  struct tpacket_req req = {
+    .tp_block_size = block,
+    .tp_block_nr = ring / block,
+    .tp_frame_size = seg->frame_size,
+    .tp_frame_nr = ring / seg->frame_size,
+  };
+  if (setsockopt(seg->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
+    return fail_errno(error, seg->ifname, "cannot set up the capture ring", NULL);
+  void *map = mmap(NULL, ring, PROT_READ | PROT_WRITE, MAP_SHARED, seg->fd, 0);
+  if (map == MAP_FAILED)
+    return fail_errno(error, seg->ifname, "cannot map the capture ring", NULL);
+  seg->ring = map;
+  seg->ring_len = ring;
+  seg->n_frames = req.tp_frame_nr;
+  return TRUE;
+}
+
 ss_segment *
 ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, GError **error)
 {
@@ -88,19 +155,19 @@ ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, GEr
                "snowsignal needs CAP_NET_RAW (run as root or grant the capability)");
     return NULL;
   }
-  struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
-                             .sll_ifindex = ifindex };
-  if (!attach_filter(fd, ifname, ports, n_ports, error) ||
-      (bind(fd, (struct sockaddr *) &sll, sizeof sll) < 0 &&
-       !fail_errno(error, ifname, "cannot bind the packet socket", NULL))) {
-    close(fd);
-    return NULL;
-  }
   ss_segment *seg = g_new0(ss_segment, 1);
   seg->fd = fd;
   seg->ifindex = ifindex;
   seg->ifname = g_strdup(ifname);
   seg->mtu = read_mtu(fd, ifname);
+  struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+                             .sll_ifindex = ifindex };
+  if (!attach_filter(fd, ifname, ports, n_ports, error) || !map_ring(seg, error) ||
+      (bind(fd, (struct sockaddr *) &sll, sizeof sll) < 0 &&
+       !fail_errno(error, ifname, "cannot bind the packet socket", NULL))) {
+    ss_segment_close(seg);
+    return NULL;
+  }
   seg->dest.sll_family = AF_PACKET;
   seg->dest.sll_protocol = htons(ETH_P_IP);
   seg->dest.sll_ifindex = ifindex;
@@ -114,6 +181,8 @@ ss_segment_close(ss_segment *seg)
 {
   if (!seg)
     return;
+  if (seg->ring)
+    munmap(seg->ring, seg->ring_len);
   close(seg->fd);
   g_free(seg->ifname);
   g_free(seg);
@@ -143,16 +212,42 @@ ss_segment_get_mtu(const ss_segment *seg)
   return seg->mtu;
 }
 
-ssize_t
-ss_segment_recv(ss_segment *seg, uint8_t *buf, size_t cap, gboolean *truncated)
+static struct tpacket2_hdr *
+slot(const ss_segment *seg, unsigned i)
 {
-  struct sockaddr_ll from;
-  socklen_t fromlen = sizeof from;
-  ssize_t n = recvfrom(seg->fd, buf, cap, MSG_TRUNC, (struct sockaddr *) &from, &fromlen);
-  if (n < 0)
-    return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
-  *truncated = (size_t) n > cap;
-  return *truncated ? (ssize_t) cap : n;
+  return (struct tpacket2_hdr *) (seg->ring + (size_t) i * seg->frame_size);
+}
+
+gboolean
+ss_segment_next(ss_segment *seg, ss_segment_frame *frame)
+{
+  struct tpacket2_hdr *h = slot(seg, seg->next);
+  /* Acquire: the frame bytes the kernel wrote before setting the status
+   * are visible once the status is. */
+  if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+    return FALSE;
+  frame->data = (uint8_t *) h + h->tp_mac;
+  frame->len = h->tp_snaplen;
+  frame->truncated = h->tp_snaplen < h->tp_len;
+  return TRUE;
+}
+
+void
+ss_segment_release(ss_segment *seg)
+{
+  /* Release: the relay is done with the slot before the kernel may refill it. */
+  __atomic_store_n(&slot(seg, seg->next)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  seg->next = (seg->next + 1) % seg->n_frames;
+}
+
+int
+ss_segment_take_error(ss_segment *seg)
+{
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(seg->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    return errno;
+  return err;
 }
 
 gboolean

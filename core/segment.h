@@ -20,7 +20,8 @@ typedef struct ss_segment ss_segment;
 
 /* Opens the socket on @ifname with a kernel filter passing only Ethernet
  * broadcast IPv4 UDP frames to one of @ports (and IPv4 fragments, whose
- * ports are only known after reassembly). */
+ * ports are only known after reassembly), and maps its capture ring, whose
+ * slots hold a whole frame of the interface's MTU. */
 ss_segment *ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports,
                             GError **error);
 void ss_segment_close(ss_segment *seg);
@@ -31,10 +32,23 @@ const char *ss_segment_get_ifname(const ss_segment *seg);
 /* The interface MTU (IP datagram size), read at open. */
 unsigned ss_segment_get_mtu(const ss_segment *seg);
 
-/* Reads one frame without blocking: its length, 0 when none is queued, -1 on
- * error (errno set).  Frames longer than @cap are reported truncated with
- * *truncated set. */
-ssize_t ss_segment_recv(ss_segment *seg, uint8_t *buf, size_t cap, gboolean *truncated);
+/* One captured frame, in place in the capture ring (PACKET_MMAP,
+ * TPACKET_V2): no copy, no system call per frame. */
+typedef struct {
+  uint8_t *data;        /* Ethernet frame, writable until released */
+  size_t len;           /* bytes at @data */
+  gboolean truncated;   /* the frame was longer than a ring slot; @data is cut */
+} ss_segment_frame;
+
+/* The oldest captured frame not yet released, without blocking; FALSE when
+ * the ring holds none.  The fd is readable (poll) while one is ready.  Each
+ * frame must be released before the next is asked for. */
+gboolean ss_segment_next(ss_segment *seg, ss_segment_frame *frame);
+/* Hands the frame ss_segment_next() returned back to the kernel. */
+void ss_segment_release(ss_segment *seg);
+/* Takes the socket's pending error (after poll reported one): an errno
+ * value, 0 if none.  Reading it clears it, so that poll stops reporting. */
+int ss_segment_take_error(ss_segment *seg);
 
 /* Sends one whole Ethernet frame on the segment; FALSE with errno set. */
 gboolean ss_segment_send(ss_segment *seg, const uint8_t *frame, size_t len);

@@ -6,6 +6,11 @@
  * section 3), so a datagram's only credential is its source address:
  * by default only peers are heard.
  *
+ * Both directions move datagrams in batches, one system call per batch:
+ * send() copies the frame into a queue and flush(), which the core calls
+ * after each capture batch, hands the queue to sendmmsg(); the receive side
+ * drains the socket with recvmmsg().
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <config.h>
@@ -24,6 +29,13 @@
 #define MESH_MAX_DATAGRAM (SS_MESH_MAGIC_LEN + SS_FRAME_MAX)
 /* Datagrams read per wake-up before yielding to the loop's other sources. */
 #define MESH_RECV_BATCH 256
+/* Datagrams one recvmmsg() reads.  Each slot holds the largest datagram; its
+ * pages become resident only as datagrams that long arrive. */
+#define MESH_RECV_SLOTS 16
+/* Datagrams (frames times peers) queued for one sendmmsg(). */
+#define MESH_SEND_SLOTS 128
+/* Bytes of queued frames: at least one frame of any length fits. */
+#define MESH_SEND_BYTES (2 * SS_FRAME_MAX)
 #define MESH_STRANGER_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 
 typedef struct {
@@ -34,8 +46,20 @@ typedef struct {
   gboolean accept_strangers;
   int fd;
   GSource *source;
-  uint8_t *rx_buf;
   gint64 last_stranger_log_us;
+  /* Receive batch: MESH_RECV_SLOTS buffers of MESH_MAX_DATAGRAM bytes. */
+  uint8_t *rx_buf;
+  struct mmsghdr rx_msgs[MESH_RECV_SLOTS];
+  struct iovec rx_iov[MESH_RECV_SLOTS];
+  struct sockaddr_in rx_from[MESH_RECV_SLOTS];
+  /* Send queue: frames copied into tx_frames, one message per peer each. */
+  uint8_t *tx_frames;
+  size_t tx_frames_used;
+  unsigned n_queued;
+  struct mmsghdr tx_msgs[MESH_SEND_SLOTS];
+  struct iovec tx_iov[MESH_SEND_SLOTS][2];
+  struct sockaddr_in tx_to[MESH_SEND_SLOTS];
+  ss_peer *tx_peer[MESH_SEND_SLOTS];
 } udp_mesh;
 
 static const ss_plugin_key udp_mesh_keys[] = {
@@ -118,23 +142,40 @@ static gboolean
 on_readable(gint fd, GIOCondition cond, gpointer data)
 {
   udp_mesh *m = data;
-  for (int i = 0; i < MESH_RECV_BATCH; i++) {
-    struct sockaddr_in from;
-    socklen_t fromlen = sizeof from;
-    ssize_t n = recvfrom(fd, m->rx_buf, MESH_MAX_DATAGRAM, MSG_DONTWAIT | MSG_TRUNC,
-                         (struct sockaddr *) &from, &fromlen);
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+  for (int done = 0; done < MESH_RECV_BATCH;) {
+    for (unsigned i = 0; i < MESH_RECV_SLOTS; i++)
+      m->rx_msgs[i].msg_hdr.msg_namelen = sizeof m->rx_from[i];
+    int n = recvmmsg(fd, m->rx_msgs, MESH_RECV_SLOTS, MSG_DONTWAIT, NULL);
+    if (n <= 0) {
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
         ss_instance_count(m->inst, "receive_errors", 1);
       break;
     }
-    if ((size_t) n > MESH_MAX_DATAGRAM) {
-      ss_instance_count(m->inst, "oversized", 1);
-      continue;
+    for (int i = 0; i < n; i++) {
+      if (m->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+        ss_instance_count(m->inst, "oversized", 1);
+      else
+        handle_datagram(m, m->rx_iov[i].iov_base, m->rx_msgs[i].msg_len, &m->rx_from[i]);
     }
-    handle_datagram(m, m->rx_buf, (size_t) n, &from);
+    done += n;
+    if (n < MESH_RECV_SLOTS)
+      break;
   }
   return G_SOURCE_CONTINUE;
+}
+
+/* Points each receive slot at its buffer and address; recvmmsg() reuses
+ * them for every batch. */
+static void
+setup_receive_slots(udp_mesh *m)
+{
+  m->rx_buf = g_malloc((size_t) MESH_RECV_SLOTS * MESH_MAX_DATAGRAM);
+  for (unsigned i = 0; i < MESH_RECV_SLOTS; i++) {
+    m->rx_iov[i] = (struct iovec) { m->rx_buf + (size_t) i * MESH_MAX_DATAGRAM, MESH_MAX_DATAGRAM };
+    m->rx_msgs[i].msg_hdr = (struct msghdr) { .msg_name = &m->rx_from[i],
+                                              .msg_namelen = sizeof m->rx_from[i],
+                                              .msg_iov = &m->rx_iov[i], .msg_iovlen = 1 };
+  }
 }
 
 static gboolean
@@ -154,11 +195,45 @@ udp_mesh_start(void *data, GError **error)
     m->fd = -1;
     return FALSE;
   }
-  m->rx_buf = g_malloc(MESH_MAX_DATAGRAM);
+  setup_receive_slots(m);
+  m->tx_frames = g_malloc(MESH_SEND_BYTES);
   m->source = g_unix_fd_source_new(m->fd, G_IO_IN);
   g_source_set_callback(m->source, G_SOURCE_FUNC(on_readable), m, NULL);
   g_source_attach(m->source, ss_instance_get_context(m->inst));
   return TRUE;
+}
+
+/* Sends the queued datagrams.  sendmmsg() stops at the first that fails:
+ * that one is counted against its peer and the rest go on. */
+static void
+send_queued(udp_mesh *m)
+{
+  unsigned off = 0;
+  while (off < m->n_queued) {
+    int n = sendmmsg(m->fd, m->tx_msgs + off, m->n_queued - off, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      ss_peer *peer = m->tx_peer[off++];
+      ss_instance_count(m->inst, "send_errors", 1);
+      ss_peer_note_error(peer, m->inst, g_strerror(n < 0 ? errno : EAGAIN));
+      ss_peer_set_state(peer, m->inst, SS_PEER_DOWN);
+      continue;
+    }
+    for (unsigned i = off; i < off + (unsigned) n; i++)
+      ss_peer_note_sent(m->tx_peer[i], m->inst);
+    ss_instance_count(m->inst, "sent", (guint64) n);
+    off += (unsigned) n;
+  }
+  m->n_queued = 0;
+}
+
+static void
+udp_mesh_flush(void *data)
+{
+  udp_mesh *m = data;
+  send_queued(m);
+  m->tx_frames_used = 0;
 }
 
 static void
@@ -169,35 +244,43 @@ udp_mesh_stop(void *data)
     g_source_destroy(m->source);
     g_clear_pointer(&m->source, g_source_unref);
   }
-  if (m->fd >= 0)
+  if (m->fd >= 0) {
+    udp_mesh_flush(m);
     close(m->fd);
+  }
   m->fd = -1;
   g_clear_pointer(&m->rx_buf, g_free);
+  g_clear_pointer(&m->tx_frames, g_free);
 }
 
+/* Queues one datagram per peer; the frame is copied once, since the core
+ * reuses its buffer as soon as send() returns. */
 static void
 udp_mesh_send(void *data, const ss_packet *pkt)
 {
   udp_mesh *m = data;
   const GPtrArray *peers = ss_instance_get_peers(m->inst);
-  struct iovec iov[2] = {
-    { (void *) SS_MESH_MAGIC, SS_MESH_MAGIC_LEN },
-    { pkt->frame, pkt->len },
-  };
+  if (peers->len == 0 || m->fd < 0)
+    return;
+  if (m->tx_frames_used + pkt->len > MESH_SEND_BYTES)
+    udp_mesh_flush(m);
+  uint8_t *frame = m->tx_frames + m->tx_frames_used;
+  memcpy(frame, pkt->frame, pkt->len);
+  m->tx_frames_used += pkt->len;
   for (guint i = 0; i < peers->len; i++) {
+    if (m->n_queued == MESH_SEND_SLOTS)
+      send_queued(m);
+    unsigned q = m->n_queued++;
     ss_peer *peer = g_ptr_array_index(peers, i);
-    struct sockaddr_in to = *ss_peer_get_address(peer);
-    if (to.sin_port == 0)
-      to.sin_port = htons(m->port);
-    struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof to, .msg_iov = iov, .msg_iovlen = 2 };
-    if (sendmsg(m->fd, &msg, MSG_DONTWAIT) < 0) {
-      ss_instance_count(m->inst, "send_errors", 1);
-      ss_peer_note_error(peer, m->inst, g_strerror(errno));
-      ss_peer_set_state(peer, m->inst, SS_PEER_DOWN);
-    } else {
-      ss_instance_count(m->inst, "sent", 1);
-      ss_peer_note_sent(peer, m->inst);
-    }
+    m->tx_peer[q] = peer;
+    m->tx_to[q] = *ss_peer_get_address(peer);
+    if (m->tx_to[q].sin_port == 0)
+      m->tx_to[q].sin_port = htons(m->port);
+    m->tx_iov[q][0] = (struct iovec) { (void *) SS_MESH_MAGIC, SS_MESH_MAGIC_LEN };
+    m->tx_iov[q][1] = (struct iovec) { frame, pkt->len };
+    m->tx_msgs[q].msg_hdr = (struct msghdr) { .msg_name = &m->tx_to[q],
+                                              .msg_namelen = sizeof m->tx_to[q],
+                                              .msg_iov = m->tx_iov[q], .msg_iovlen = 2 };
   }
 }
 
@@ -214,6 +297,7 @@ static const ss_plugin_desc udp_mesh_desc = {
   .instance_stop = udp_mesh_stop,
   .instance_free = udp_mesh_free,
   .send = udp_mesh_send,
+  .flush = udp_mesh_flush,
 };
 
 SS_PLUGIN_DEFINE(udp_mesh, udp_mesh_desc)
