@@ -43,7 +43,7 @@ option_entries(ss_options *o, char **port_b, char **port_m)
  * GOption takes neither, so rewrite them to "--other-relays=A ..." and
  * "--log-level" first. */
 static char **
-rewrite_argv(int argc, char **argv)
+rewrite_argv(int argc, char **argv, GError **error)
 {
   GPtrArray *out = g_ptr_array_new();
   for (int i = 0; i < argc; i++) {
@@ -53,9 +53,13 @@ rewrite_argv(int argc, char **argv)
         g_ptr_array_add(out, g_strconcat("--other-relays=", argv[++i], NULL));
         any = TRUE;
       }
-      /* Left as it is, GOption reports the missing argument. */
-      if (!any)
-        g_ptr_array_add(out, g_strdup(argv[i]));
+      if (!any) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--other-relays needs at least one peer relay (an address or a name)");
+        g_ptr_array_set_free_func(out, g_free);
+        g_ptr_array_unref(out);
+        return NULL;
+      }
     } else if (strcmp(argv[i], "-ll") == 0) {
       g_ptr_array_add(out, g_strdup("--log-level"));
     } else {
@@ -127,7 +131,11 @@ ss_options_parse(ss_options *o, int *argc, char ***argv, GError **error)
 {
   g_autofree char *port_b = NULL, *port_m = NULL;
   GOptionContext *ctx = make_context(o, &port_b, &port_m);
-  char **args = rewrite_argv(*argc, *argv);
+  char **args = rewrite_argv(*argc, *argv, error);
+  if (!args) {
+    g_option_context_free(ctx);
+    return FALSE;
+  }
   int n = (int) g_strv_length(args);
   char **parse_args = g_memdup2(args, sizeof(char *) * (gsize) (n + 1));
   gboolean ok = g_option_context_parse(ctx, &n, &parse_args, error);

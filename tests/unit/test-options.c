@@ -168,6 +168,37 @@ test_bad_cli(void)
   }
 }
 
+/* Errors about values that came from the command line name the option. */
+static void
+test_errors_name_the_option(void)
+{
+  clear_env();
+  GError *error = NULL;
+  const char *empty_if[] = { "snowsignal", "-t", "", NULL };
+  g_assert_null(parse(empty_if, &error));
+  g_assert_nonnull(strstr(error->message, "--target-interface"));
+  g_clear_error(&error);
+
+  const char *bad_peer[] = { "snowsignal", "--other-relays", "relay-b:99999", NULL };
+  ss_conf *conf = parse(bad_peer, &error);
+  g_assert_no_error(error);
+  g_assert_null(ss_relay_new(conf, &error));
+  g_assert_nonnull(strstr(error->message, "--other-relays: peer 'relay-b:99999'"));
+  g_clear_error(&error);
+
+  const char *no_host[] = { "snowsignal", "--other-relays", "-t", "eth1", NULL };
+  g_assert_null(parse(no_host, &error));
+  g_assert_nonnull(strstr(error->message, "other-relays"));
+  g_clear_error(&error);
+
+  g_setenv("LOGLEVEL", "loud", TRUE);
+  const char *plain[] = { "snowsignal", NULL };
+  g_assert_null(parse(plain, &error));
+  g_assert_nonnull(strstr(error->message, "LOGLEVEL"));
+  g_clear_error(&error);
+  clear_env();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -179,5 +210,6 @@ main(int argc, char **argv)
   g_test_add_func("/options/mesh-port-reaches-instance", test_mesh_port_reaches_instance);
   g_test_add_func("/options/bad-env-port", test_bad_env_port);
   g_test_add_func("/options/bad-cli", test_bad_cli);
+  g_test_add_func("/options/errors-name-the-option", test_errors_name_the_option);
   return g_test_run();
 }
