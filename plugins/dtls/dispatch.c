@@ -1,0 +1,171 @@
+/* snowsignal - UDP broadcast relay
+ * dispatch.c: every datagram on the dtls port goes through here.  It is
+ * classified from its record headers first (plaintext, "SS" mesh messages
+ * included, is refused), then checked against the peer set, and only then
+ * handed to an association: a ClientHello after a stateless cookie check,
+ * anything else to the association of its source address and port.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "classify.h"
+#include "dtls-plugin.h"
+
+/* Datagrams read per wake-up before yielding to the loop's other sources. */
+#define DTLS_RECV_BATCH 256
+
+void
+dtls_log_addr(dtls_plugin *p, GLogLevelFlags level, const char *message,
+              const struct sockaddr_in *addr, const char *key, const char *value)
+{
+  char text[INET_ADDRSTRLEN + 8];
+  char host[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &addr->sin_addr, host, sizeof host);
+  g_snprintf(text, sizeof text, "%s:%u", host, ntohs(addr->sin_port));
+  SS_LOG(p->domain, level, message, "PEER", text, "INSTANCE", ss_instance_get_name(p->inst),
+         key, value);
+}
+
+ss_peer *
+dtls_peer_of(dtls_plugin *p, const struct sockaddr_in *addr)
+{
+  return ss_instance_find_peer(p->inst, (const struct sockaddr *) addr, sizeof *addr);
+}
+
+static gboolean
+log_due(gint64 *last_us)
+{
+  gint64 now = g_get_monotonic_time();
+  if (*last_us && now - *last_us < DTLS_LOG_INTERVAL_US)
+    return FALSE;
+  *last_us = now;
+  return TRUE;
+}
+
+static void
+stranger(dtls_plugin *p, const struct sockaddr_in *from)
+{
+  ss_instance_count(p->inst, "from_stranger", 1);
+  if (log_due(&p->last_stranger_log_us))
+    dtls_log_addr(p, G_LOG_LEVEL_WARNING, "DTLS datagram from an address that is not a peer; dropped",
+                  from, "HINT", "add the sender to peers.hosts if it is a relay");
+}
+
+static void
+client_hello(dtls_plugin *p, dtls_slot *slot, const struct sockaddr_in *from, const uint8_t *buf,
+             size_t len)
+{
+  gnutls_dtls_prestate_st prestate;
+  if (!dtls_cookie_check(p, from, buf, len, &prestate))
+    return;
+  /* A retransmitted ClientHello of the handshake under way. */
+  if (slot && slot->pending && slot->pending->role == DTLS_ROLE_SERVER) {
+    dtls_conn_feed(p, slot->pending, buf, len);
+    return;
+  }
+  /* A new association; an established one stays in use until this one
+   * completes, which is how a restarted peer is taken back (GnuTLS alone
+   * would ignore its epoch-0 ClientHello, RFC 6347 section 4.2.8). */
+  dtls_conn *conn = dtls_table_begin(p->table, from, DTLS_ROLE_SERVER, g_get_monotonic_time());
+  if (!conn) {
+    ss_instance_count(p->inst, "half_open_full", 1);
+    return;
+  }
+  if (!dtls_conn_setup(p, conn)) {
+    ss_instance_count(p->inst, "session_errors", 1);
+    dtls_table_drop(p->table, conn);
+    return;
+  }
+  gnutls_dtls_prestate_set(conn->tls, &prestate);
+  ss_peer *peer = dtls_peer_of(p, from);
+  if (peer && !conn->slot->current)
+    ss_peer_set_state(peer, p->inst, SS_PEER_CONNECTING);
+  dtls_conn_feed(p, conn, buf, len);
+}
+
+/* The association a non-ClientHello datagram belongs to.  Handshake
+ * records (epoch 0, or a Finished under the new keys) go to the handshake
+ * under way; application data and alerts to the established one. */
+static dtls_conn *
+route(dtls_slot *slot, const dtls_record_info *info)
+{
+  if (!slot)
+    return NULL;
+  if (info->cls == DTLS_CLASS_HANDSHAKE)
+    return slot->pending;
+  if ((info->content_type == DTLS_CT_HANDSHAKE || info->content_type == DTLS_CT_CHANGE_CIPHER) &&
+      slot->pending)
+    return slot->pending;
+  return slot->current ? slot->current : slot->pending;
+}
+
+/* Protected records from a peer's relay port with no association here:
+ * this relay restarted and the peer still holds the old one.  Start a
+ * handshake at once instead of waiting for its keepalive to expire; the
+ * old association is replaced only if the new handshake succeeds, so a
+ * forged record costs a handshake attempt at most once per timeout. */
+static void
+no_session(dtls_plugin *p, dtls_slot *slot, const dtls_record_info *info)
+{
+  ss_instance_count(p->inst, "no_session", 1);
+  gint64 now = g_get_monotonic_time();
+  if (info->cls != DTLS_CLASS_PROTECTED || !slot || !slot->keep || slot->pending ||
+      now < slot->next_attempt_us)
+    return;
+  slot->next_attempt_us = now + (gint64) p->handshake_timeout_s * G_USEC_PER_SEC;
+  dtls_conn_initiate(p, slot, now);
+}
+
+static void
+on_datagram(dtls_plugin *p, const uint8_t *buf, size_t len, const struct sockaddr_in *from)
+{
+  dtls_record_info info;
+  if (dtls_classify(buf, len, &info) == DTLS_CLASS_MALFORMED) {
+    gboolean plain = len >= SS_MESH_MAGIC_LEN && memcmp(buf, SS_MESH_MAGIC, SS_MESH_MAGIC_LEN) == 0;
+    ss_instance_count(p->inst, plain ? "plaintext_refused" : "not_dtls", 1);
+    return;
+  }
+  if (!dtls_peer_of(p, from)) {
+    stranger(p, from);
+    return;
+  }
+  dtls_slot *slot = dtls_table_lookup(p->table, from);
+  if (info.cls == DTLS_CLASS_CLIENT_HELLO) {
+    client_hello(p, slot, from, buf, len);
+    return;
+  }
+  dtls_conn *conn = route(slot, &info);
+  if (conn)
+    dtls_conn_feed(p, conn, buf, len);
+  else
+    no_session(p, slot, &info);
+}
+
+gboolean
+dtls_on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+  dtls_plugin *p = data;
+  for (int i = 0; i < DTLS_RECV_BATCH; i++) {
+    struct sockaddr_in from;
+    memset(&from, 0, sizeof from);
+    socklen_t fromlen = sizeof from;
+    ssize_t n = recvfrom(fd, p->rx_buf, DTLS_MAX_DATAGRAM, MSG_DONTWAIT | MSG_TRUNC,
+                         (struct sockaddr *) &from, &fromlen);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        ss_instance_count(p->inst, "receive_errors", 1);
+      break;
+    }
+    if ((size_t) n > DTLS_MAX_DATAGRAM || from.sin_family != AF_INET) {
+      ss_instance_count(p->inst, "not_dtls", 1);
+      continue;
+    }
+    on_datagram(p, p->rx_buf, (size_t) n, &from);
+  }
+  return G_SOURCE_CONTINUE;
+}

@@ -1,0 +1,105 @@
+/* snowsignal - UDP broadcast relay
+ * dtls-plugin.h: what the files of the dtls transport share.  Not
+ * installed; everything here has internal linkage in the module except
+ * the entry symbol (the link exports only that one).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef SNOWSIGNAL_DTLS_PLUGIN_H
+#define SNOWSIGNAL_DTLS_PLUGIN_H
+
+#include <gnutls/gnutls.h>
+#include <gnutls/dtls.h>
+
+#include <snowsignal/snowsignal.h>
+
+#include "session.h"
+
+#define DTLS_DEFAULT_PORT        "7125"
+/* Inner messages: "SS" + frame (the udp-mesh format) and "SK", a
+ * keepalive that is never delivered. */
+#define DTLS_KEEPALIVE_MAGIC     "SK"
+/* Largest record plaintext (RFC 6347 section 4.1, 2^14): frames above
+ * this minus the magic are counted and not sent. */
+#define DTLS_MAX_PLAINTEXT       16384
+#define DTLS_MAX_DATAGRAM        65535
+/* Handshake flights stay at GnuTLS's conservative default MTU so they
+ * pass any path; the data MTU is raised once the association is up. */
+#define DTLS_HANDSHAKE_MTU       1200
+#define DTLS_RETRANS_MS          1000   /* first handshake retransmission */
+#define DTLS_LOG_INTERVAL_US     (10 * G_USEC_PER_SEC)
+/* Keepalive: silence for this many intervals makes the client probe with
+ * a fresh handshake, and either side close the association. */
+#define DTLS_PROBE_AFTER         2
+#define DTLS_DEAD_AFTER          3
+#define DTLS_RETRY_MAX_S         10     /* cap of the client's retry backoff */
+#define DTLS_TICK_MS             250
+
+typedef enum { DTLS_MODE_PSK, DTLS_MODE_X509 } dtls_mode;
+
+typedef struct dtls_creds dtls_creds;
+
+typedef struct {
+  ss_instance *inst;
+  const char *domain;
+  /* Settings. */
+  uint16_t port;
+  struct in_addr bind_addr;
+  dtls_mode mode;
+  char *psk_file, *psk_identity, *ca_file, *cert_file, *key_file;
+  char **allowed_peers;
+  guint handshake_timeout_s, keepalive_s, rekey_s, max_half_open;
+  /* Running state. */
+  dtls_creds *creds;
+  int fd;
+  GSource *source;
+  GSource *tick;
+  uint8_t *rx_buf;
+  uint8_t *tx_buf;            /* "SS" + frame, the inner message sent */
+  uint8_t *plain_buf;         /* a record decrypted */
+  gint64 last_fail_log_us;
+  dtls_table *table;
+  gnutls_datum_t cookie_key;
+  gint64 last_stranger_log_us;
+  gint64 last_oversize_log_us;
+} dtls_plugin;
+
+/* creds.c */
+dtls_creds *dtls_creds_load(dtls_plugin *p, GError **error);
+void dtls_creds_free(dtls_creds *creds);
+/* Puts the credentials and priorities on a new session. */
+int dtls_creds_apply(dtls_creds *creds, gnutls_session_t session, dtls_role role);
+/* The peer identity of an established session, for log lines. */
+char *dtls_creds_peer_identity(dtls_creds *creds, gnutls_session_t session);
+
+/* conn.c */
+/* Creates the TLS session of a new pending @conn; FALSE when GnuTLS fails. */
+gboolean dtls_conn_setup(dtls_plugin *p, dtls_conn *conn);
+void dtls_conn_free(dtls_conn *conn);
+/* Feeds one datagram to @conn.  @conn may be freed on return. */
+void dtls_conn_feed(dtls_plugin *p, dtls_conn *conn, const uint8_t *buf, size_t len);
+/* Drives the handshake of @conn one step (also its first flight). */
+void dtls_conn_handshake(dtls_plugin *p, dtls_conn *conn);
+/* Sends one inner message on established @conn; FALSE on a send error. */
+gboolean dtls_conn_send(dtls_plugin *p, dtls_conn *conn, const uint8_t *msg, size_t len);
+/* Ends @conn, telling the peer when it is established. */
+void dtls_conn_close(dtls_plugin *p, dtls_conn *conn, const char *why);
+/* Starts a client handshake to @slot's address. */
+void dtls_conn_initiate(dtls_plugin *p, dtls_slot *slot, gint64 now_us);
+
+/* cookie.c */
+gboolean dtls_cookie_init(dtls_plugin *p, GError **error);
+void dtls_cookie_clear(dtls_plugin *p);
+/* TRUE with @prestate filled when the ClientHello carries a valid cookie;
+ * otherwise a HelloVerifyRequest has been sent and no state kept. */
+gboolean dtls_cookie_check(dtls_plugin *p, const struct sockaddr_in *from,
+                           const uint8_t *buf, size_t len, gnutls_dtls_prestate_st *prestate);
+
+/* dispatch.c */
+gboolean dtls_on_readable(gint fd, GIOCondition cond, gpointer data);
+/* The configured peer @addr belongs to, or NULL. */
+ss_peer *dtls_peer_of(dtls_plugin *p, const struct sockaddr_in *addr);
+void dtls_log_addr(dtls_plugin *p, GLogLevelFlags level, const char *message,
+                   const struct sockaddr_in *addr, const char *key, const char *value);
+
+#endif
