@@ -29,7 +29,7 @@ static const char default_conf_text[] =
 
 static const char *const top_level_keys[] = {
   "version", "interface", "broadcast_ports", "plugin_path", "log_level",
-  "instances", "outbound", "inbound", "transports", "peers", NULL
+  "instances", "outbound", "inbound", "transports", "peers", "control_socket", "user", NULL
 };
 static const char *const peer_keys[] = {
   "hosts", "service", "refresh", "self_send", NULL
@@ -353,6 +353,11 @@ read_root(ss_conf *conf, config_t *cfg, GError **error)
     ss_conf_set_origin(&conf->log_level_origin, NULL);
     conf->log_level_origin = origin_of(conf, s);
   }
+  if ((s = config_setting_get_member(root, "control_socket")) &&
+      !read_string(conf, s, &conf->control_socket, error))
+    return FALSE;
+  if ((s = config_setting_get_member(root, "user")) && !read_string(conf, s, &conf->user, error))
+    return FALSE;
   if ((s = config_setting_get_member(root, "instances"))) {
     if (config_setting_type(s) != CONFIG_TYPE_LIST)
       return fail(error, conf, s, "'instances' must be a list of groups: instances = ( { ... }, { ... } );");
@@ -394,6 +399,8 @@ conf_new(const char *label)
   conf->peer_hosts = g_new0(char *, 1);
   conf->service = g_strdup("");
   conf->peer_refresh = SS_DEFAULT_PEER_REFRESH;
+  conf->control_socket = g_strdup(SS_DEFAULT_CONTROL_SOCKET);
+  conf->user = g_strdup("");
   return conf;
 }
 
@@ -465,6 +472,8 @@ ss_conf_free(ss_conf *conf)
   }
   g_strfreev(conf->peer_hosts);
   g_free(conf->service);
+  g_free(conf->control_socket);
+  g_free(conf->user);
   g_free(conf);
 }
 

@@ -20,6 +20,7 @@
 #define SS_DEFAULT_MESH_PORT     7124
 #define SS_DEFAULT_LOG_LEVEL     "info"
 #define SS_DEFAULT_PEER_REFRESH  10
+#define SS_DEFAULT_CONTROL_SOCKET SS_RUNSTATEDIR "/snowsignal/control"
 #define SS_MAX_BROADCAST_PORTS   16
 
 #define SS_CONF_ERROR ss_conf_error_quark ()
@@ -75,6 +76,8 @@ typedef struct ss_conf {
   char *service;          /* Docker Swarm service: peers are tasks.<service> */
   int peer_refresh;       /* seconds between re-resolutions */
   gboolean self_send;     /* no peers: send to ourselves (the original's test mode) */
+  char *control_socket;   /* path of the status socket; "" for none */
+  char *user;             /* drop to this user after start; "" to stay */
   /* Set by the command line or environment: replaces the port setting of
    * every udp-mesh instance (0: not set). */
   uint16_t mesh_port_override;

@@ -32,6 +32,13 @@ option_entries(ss_options *o, char **port_b, char **port_m)
       "UDP port of the udp-mesh transport [env MESH_PORT] (default 7124)", "PORT" },
     { "other-relays", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->other_relays,
       "Peer relays (addresses or names), replacing peers.hosts", "HOST..." },
+    { "control-socket", 0, 0, G_OPTION_ARG_FILENAME, &o->control_socket,
+      "The status socket [env SNOWSIGNAL_CONTROL_SOCKET] (default " SS_RUNSTATEDIR
+      "/snowsignal/control; \"\" for none)", "PATH" },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &o->user,
+      "After opening its sockets, run as USER keeping only CAP_NET_RAW", "USER" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &o->json,
+      "With status: print JSON for programs", NULL },
     { "log-level", 'l', 0, G_OPTION_ARG_STRING, &o->log_level,
       "debug, info, warning, error or critical [env LOGLEVEL] (default info); also -ll", "LEVEL" },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
@@ -103,7 +110,7 @@ from_env(char **field, char **origin, const char *option, const char *var)
 static GOptionContext *
 make_context(ss_options *o, char **port_b, char **port_m)
 {
-  GOptionContext *ctx = g_option_context_new("[status] - relay UDP broadcasts between network segments");
+  GOptionContext *ctx = g_option_context_new("[status [--json]] - relay UDP broadcasts between network segments");
   g_autofree GOptionEntry *entries = option_entries(o, port_b, port_m);
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_option_context_set_summary(ctx,
@@ -111,7 +118,8 @@ make_context(ss_options *o, char **port_b, char **port_m)
     "peer relays, and re-emits the broadcasts the peers send on this segment.");
   g_option_context_set_description(ctx,
     "Settings come from the command line, then the environment, then snowsignal.conf,\n"
-    "then built-in defaults.  See snowsignal(8) and snowsignal.conf(5).");
+    "then built-in defaults.  'snowsignal status' asks the running relay for its peers\n"
+    "and counters.  See snowsignal(8) and snowsignal.conf(5).");
   return ctx;
 }
 
@@ -155,6 +163,8 @@ ss_options_parse(ss_options *o, int *argc, char ***argv, GError **error)
   from_env(&port_b, &o->broadcast_port_origin, "--broadcast-port", "BDCAST_PORT");
   from_env(&port_m, &o->mesh_port_origin, "--mesh-port", "MESH_PORT");
   from_env(&o->log_level, &o->log_level_origin, "--log-level", "LOGLEVEL");
+  if (!o->control_socket && g_getenv("SNOWSIGNAL_CONTROL_SOCKET"))
+    o->control_socket = g_strdup(g_getenv("SNOWSIGNAL_CONTROL_SOCKET"));
   const char *service = g_getenv("SERVICENAME");
   if (service && *service)
     o->service = g_strdup(service);
@@ -184,6 +194,8 @@ ss_options_clear(ss_options *o)
   g_free(o->log_level);
   g_free(o->log_level_origin);
   g_free(o->service);
+  g_free(o->control_socket);
+  g_free(o->user);
   memset(o, 0, sizeof *o);
 }
 
@@ -210,6 +222,14 @@ ss_options_apply(const ss_options *o, ss_conf *conf, GError **error)
     g_free(conf->log_level);
     conf->log_level = g_strdup(o->log_level);
     ss_conf_set_origin(&conf->log_level_origin, o->log_level_origin);
+  }
+  if (o->control_socket) {
+    g_free(conf->control_socket);
+    conf->control_socket = g_strdup(o->control_socket);
+  }
+  if (o->user) {
+    g_free(conf->user);
+    conf->user = g_strdup(o->user);
   }
   if (o->service) {
     g_free(conf->service);

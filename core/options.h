@@ -26,6 +26,9 @@ typedef struct {
   char *log_level;        /* -l/-ll, LOGLEVEL */
   char *log_level_origin;
   char *service;          /* SERVICENAME */
+  char *control_socket;   /* --control-socket */
+  char *user;             /* --user */
+  gboolean json;          /* status --json */
 } ss_options;
 
 /* Parses argv (removing what it understood) and then the environment for

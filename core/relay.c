@@ -12,6 +12,7 @@
 
 #include <snowsignal/log.h>
 #include "log.h"
+#include "privileges.h"
 #include "relay-private.h"
 
 #define SS_UDP_MESH_PLUGIN "udp-mesh"
@@ -182,6 +183,10 @@ ss_relay_start(ss_relay *relay, GMainContext *context, GError **error)
   }
   if (!start_instances(relay, error))
     return FALSE;
+  /* Every socket is open, and no thread exists yet (name resolution starts
+   * the first): the moment to give up root, for every thread at once. */
+  if (*conf->user && !ss_drop_privileges(conf->user, error))
+    return FALSE;
   ss_peer_set_start(relay->peers, relay->context, on_peers_changed, relay);
   on_peers_changed(relay);
   ss_relay_path_start(relay);
@@ -274,6 +279,12 @@ const GPtrArray *
 ss_relay_get_peers(const ss_relay *relay)
 {
   return ss_peer_set_get(relay->peers);
+}
+
+const GPtrArray *
+ss_relay_get_transports(const ss_relay *relay)
+{
+  return relay->transports;
 }
 
 /* --- Services plugin instances reach through their ss_instance -------- */

@@ -56,6 +56,7 @@ void ss_relay_handle_captured(ss_relay *relay, uint8_t *frame, size_t len, int i
 const ss_relay_counters *ss_relay_get_counters(const ss_relay *relay);
 const ss_chain *ss_relay_get_chain(const ss_relay *relay, ss_direction direction);
 const GPtrArray *ss_relay_get_peers(const ss_relay *relay);
+const GPtrArray *ss_relay_get_transports(const ss_relay *relay);
 ss_loader *ss_relay_get_loader(ss_relay *relay);
 
 /* The inbound path for a frame a transport received (from @from, NULL for

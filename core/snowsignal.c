@@ -18,8 +18,10 @@
 #include "conffile.h"
 #include "loader.h"
 #include "log.h"
+#include "control.h"
 #include "options.h"
 #include "relay.h"
+#include "status.h"
 
 #define SS_DEFAULT_CONF_PATH SS_SYSCONFDIR "/snowsignal/snowsignal.conf"
 
@@ -122,7 +124,50 @@ typedef struct {
   ss_relay *relay;
   const ss_options *opts;
   int status;
+  gint64 started_us;
+  ss_control *control;
 } daemon_state;
+
+static char *
+render_status(gboolean json, void *user)
+{
+  daemon_state *d = user;
+  return json ? ss_status_json(d->relay, d->started_us) : ss_status_text(d->relay, d->started_us);
+}
+
+/* The status socket; a relay without one still relays, so failing to
+ * create it is a warning. */
+static void
+open_control(daemon_state *d)
+{
+  const char *path = ss_relay_get_conf(d->relay)->control_socket;
+  GError *error = NULL;
+  if (!*path)
+    return;
+  d->control = ss_control_new(path, NULL, render_status, d, &error);
+  if (!d->control) {
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "no status socket; `snowsignal status` will not work",
+           "ERROR", error->message);
+    g_error_free(error);
+  }
+}
+
+static int
+query_status(const ss_options *opts, const ss_conf *conf)
+{
+  const char *path = opts->control_socket ? opts->control_socket
+                                          : conf ? conf->control_socket : SS_DEFAULT_CONTROL_SOCKET;
+  char *answer = NULL;
+  GError *error = NULL;
+  if (!ss_control_query(path, opts->json, &answer, &error)) {
+    fprintf(stderr, "snowsignal: %s\n", error->message);
+    g_error_free(error);
+    return EXIT_FAILURE;
+  }
+  fputs(answer, stdout);
+  g_free(answer);
+  return EXIT_SUCCESS;
+}
 
 static gboolean
 on_quit(gpointer user_data)
@@ -233,13 +278,20 @@ run(ss_conf *conf, const ss_options *opts)
     g_error_free(error);
     return EXIT_FAILURE;
   }
-  daemon_state d = { g_main_loop_new(NULL, FALSE), relay, opts, EXIT_SUCCESS };
-  guint sources[] = {
-    g_unix_signal_add(SIGTERM, on_quit, &d), g_unix_signal_add(SIGINT, on_quit, &d),
-    g_unix_signal_add(SIGUSR1, on_usr1, &d), g_unix_signal_add(SIGHUP, on_hup, &d),
-  };
+  daemon_state d = { g_main_loop_new(NULL, FALSE), relay, opts, EXIT_SUCCESS,
+                     g_get_monotonic_time(), NULL };
   int status = EXIT_SUCCESS;
+  guint sources[4] = { 0 };
+  /* The status socket first: it is opened while still root.  Signal
+   * handlers after the start, since GLib serves them from a thread of its
+   * own and the start may give up root, which must happen before any
+   * thread exists. */
+  open_control(&d);
   if (ss_relay_start(relay, NULL, &error)) {
+    sources[0] = g_unix_signal_add(SIGTERM, on_quit, &d);
+    sources[1] = g_unix_signal_add(SIGINT, on_quit, &d);
+    sources[2] = g_unix_signal_add(SIGUSR1, on_usr1, &d);
+    sources[3] = g_unix_signal_add(SIGHUP, on_hup, &d);
     log_started(relay);
     notify("READY=1");
     guint watchdog = start_watchdog();
@@ -254,7 +306,9 @@ run(ss_conf *conf, const ss_options *opts)
     status = EXIT_FAILURE;
   }
   for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
-    g_source_remove(sources[i]);
+    if (sources[i])
+      g_source_remove(sources[i]);
+  ss_control_free(d.control);
   ss_relay_free(d.relay);
   g_main_loop_unref(d.loop);
   return status;
@@ -266,13 +320,18 @@ main(int argc, char **argv)
   ss_options opts = { 0 };
   GError *error = NULL;
   ss_log_init();
+  /* A peer or a status client that goes away is an error to handle where
+   * it happens, never a reason to die. */
+  signal(SIGPIPE, SIG_IGN);
   if (!ss_options_parse(&opts, &argc, &argv, &error)) {
     fprintf(stderr, "snowsignal: %s\nTry 'snowsignal --help'.\n", error->message);
     g_error_free(error);
     return EXIT_FAILURE;
   }
-  if (argc > 1) {
-    fprintf(stderr, "snowsignal: unexpected argument '%s'\nTry 'snowsignal --help'.\n", argv[1]);
+  gboolean status_cmd = argc > 1 && strcmp(argv[1], "status") == 0;
+  if (argc > (status_cmd ? 2 : 1)) {
+    fprintf(stderr, "snowsignal: unexpected argument '%s'\nTry 'snowsignal --help'.\n",
+          argv[status_cmd ? 2 : 1]);
     ss_options_clear(&opts);
     g_strfreev(argv);
     return EXIT_FAILURE;
@@ -280,7 +339,9 @@ main(int argc, char **argv)
   g_strfreev(argv);
   ss_conf *conf = load_conf(&opts, &error);
   int status;
-  if (opts.version) {
+  if (status_cmd) {
+    status = query_status(&opts, conf);
+  } else if (opts.version) {
     status = print_version(conf);
   } else if (!conf) {
     fprintf(stderr, "snowsignal: %s\n", error->message);
@@ -303,7 +364,7 @@ main(int argc, char **argv)
       conf = NULL;
     }
   }
-  if (conf && (opts.version || opts.list_plugins))
+  if (conf && (opts.version || opts.list_plugins || status_cmd))
     ss_conf_free(conf);
   g_clear_error(&error);
   ss_options_clear(&opts);

@@ -20,7 +20,8 @@ AM_TESTS_ENVIRONMENT = \
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0; \
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; \
 	export LSAN_OPTIONS=suppressions='$(abs_top_srcdir)/tests/lsan.supp'; \
-	export LC_ALL=C.UTF-8;
+	export LC_ALL=C.UTF-8; \
+	export SNOWSIGNAL_CONTROL_SOCKET=;
 
 EXTRA_DIST += tests/lsan.supp tests/summary.sh
 

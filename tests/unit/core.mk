@@ -30,3 +30,7 @@ dist_check_SCRIPTS += tests/integration/peers-and-host.sh
 # Reload on SIGHUP under traffic, good and broken configurations.
 TESTS += tests/integration/reload.sh
 dist_check_SCRIPTS += tests/integration/reload.sh
+
+# The status subcommand over the control socket; dropping root (--user).
+TESTS += tests/integration/status-and-user.sh
+dist_check_SCRIPTS += tests/integration/status-and-user.sh

@@ -1,0 +1,77 @@
+#!/bin/sh
+# `snowsignal status` over the control socket (text and JSON), and a relay
+# that drops root after opening its sockets (--user) and still relays.
+#
+#   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
+. "$(dirname "$0")/lib.sh"
+ss_init
+ss_plan 12
+
+T=$SS_TMP
+A=10.201.1.2 B=10.201.2.2
+SOCK=$T/a.sock
+
+ss_router r
+ss_segment r 1
+ss_segment r 2
+ss_host cli r 1 10
+ss_host relA r 1 2
+ss_host srv r 2 10
+ss_host relB r 2 2
+
+NOBODY_UID=$(id -u nobody)
+ss_start_relay relA "$T/relA.log" -t eth0 --control-socket "$SOCK" --user nobody \
+	--other-relays "$B" || ss_dump "$T/relA.log"
+ss_start_relay relB "$T/relB.log" -t eth0 --other-relays "$A" || ss_dump "$T/relB.log"
+relA_pid=$(ip netns pids "$(ss_nsname relA)" | while read -r p; do
+	case "$(cat /proc/"$p"/comm 2>/dev/null)" in *snowsignal*) echo "$p" ;; esac
+done)
+
+ss_check "relay A runs as nobody (uid $NOBODY_UID), real and effective" \
+	sh -c "grep -q '^Uid:[[:space:]]*$NOBODY_UID[[:space:]]*$NOBODY_UID[[:space:]]' /proc/$relA_pid/status"
+ss_check "its only capability is CAP_NET_RAW (effective and permitted)" \
+	sh -c "grep -q '^CapEff:[[:space:]]*0000000000002000' /proc/$relA_pid/status &&
+	       grep -q '^CapPrm:[[:space:]]*0000000000002000' /proc/$relA_pid/status"
+ss_listen srv "$T/b1" --timeout 3 --count 3
+LIS=$SS_LISTEN_PID
+ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:48001 --dest 255.255.255.255 --count 3 >/dev/null
+wait "$LIS"
+ss_check "and still relays: 3 broadcasts from A arrive on B" \
+	[ "$(ss_count "$T/b1" '^RX src=10\.201\.1\.10:48001 .*intact=yes dup=no')" = 3 ]
+
+ss_check "the control socket is mode 0660" [ "$(stat -c %a "$SOCK")" = 660 ]
+"$SS_RELAY" status --control-socket "$SOCK" >"$T/status" 2>&1
+ss_check "status answers" [ $? -eq 0 ]
+ss_check "status shows the peer, its state and what was sent to it" \
+	grep -qE "^  $B +state=up sent=3 \(" "$T/status"
+ss_check "status shows each chain instance's counters" \
+	grep -qE '^  mac-self +mac-self +seen=3 passed=3 dropped=0 errors=0' "$T/status"
+ss_check "status shows the relay counters" grep -q '^relay: captured=3 relayed=3 ' "$T/status"
+"$SS_RELAY" status --json --control-socket "$SOCK" >"$T/status.json" 2>&1
+if command -v python3 >/dev/null 2>&1; then
+	ss_check "status --json is valid JSON with the peer's counters" python3 -c "
+import json, sys
+d = json.load(open('$T/status.json'))
+p = d['peers'][0]
+sys.exit(not (p['address'] == '$B' and p['sent'] == 3 and p['state'] == 'up'
+              and d['outbound'][0]['name'] == 'mac-self' and d['relay']['relayed'] == 3))"
+else
+	ss_check "status --json carries the peer's counters" grep -q "\"address\":\"$B\".*\"sent\":3" "$T/status.json"
+fi
+
+# A second relay on the same socket path must not take it over.
+ss_ns solo
+ip -n "$(ss_nsname solo)" link add d0 type veth peer name d1
+ip -n "$(ss_nsname solo)" link set d0 up
+ip -n "$(ss_nsname solo)" link set d1 up
+ss_start_relay solo "$T/solo.log" -t d0 --control-socket "$SOCK" || ss_dump "$T/solo.log"
+ss_check "a second relay on the same control socket says so and leaves it alone" \
+	grep -q 'another snowsignal answers on' "$T/solo.log"
+"$SS_RELAY" status --control-socket "$SOCK" >"$T/status2" 2>&1
+ss_check "and status still reaches the first relay" grep -qE "^  $B +state=up" "$T/status2"
+
+"$SS_RELAY" status --control-socket "$T/nothing.sock" >"$T/status3" 2>&1
+st=$?
+ss_check "status with no relay there exits 1 and says what to check" \
+	sh -c "[ $st -eq 1 ] && grep -q 'cannot reach the relay at $T/nothing.sock' '$T/status3'"
+exit 0
