@@ -32,20 +32,20 @@
 #define SS_BPF_MAX_INSNS 256
 #define SS_DEFAULT_MTU   1500
 
-/* The ring is mapped into the process and counts in its RSS in full: 1 MiB
- * holds 512 frames of a 1500-byte MTU, 5 ms of a 100k frames/s burst. */
-#define SS_RING_BYTES      (1u << 20)
-/* Fewer slots than this and a burst of jumbo frames would overrun it. */
-#define SS_RING_MIN_FRAMES 64u
+/* The ring is mapped into the process and counts in its RSS in full, so its
+ * slots are sized for what the relay mostly carries, PVA searches of a few
+ * hundred bytes at most: a 512-byte slot holds a frame of up to 432 bytes
+ * (the rest is the kernel's header), and 512 KiB of them hold 1024 frames,
+ * 10 ms of a 100k frames/s burst.  A longer frame comes whole through the
+ * socket's ordinary receive queue (PACKET_COPY_THRESH), with its truncated
+ * copy in the ring marking its place. */
+#define SS_RING_SLOT_BYTES  512u
+#define SS_RING_BYTES       (512u * 1024)
 /* The kernel allocates the ring in blocks of contiguous pages; small blocks
  * never fail for want of a high-order allocation. */
-#define SS_RING_BLOCK_MIN  (64u * 1024)
-/* Where the kernel puts the frame in a slot (net/packet/af_packet.c): after
- * the V2 header and sockaddr_ll, with room for a MAC header of up to 16
- * bytes, aligned. */
-#define SS_RING_FRAME_OFFSET TPACKET_ALIGN(TPACKET2_HDRLEN + 16)
-/* A frame may carry one VLAN tag beyond the MTU and Ethernet header. */
-#define SS_VLAN_TAG_LEN 4
+#define SS_RING_BLOCK_BYTES (64u * 1024)
+/* Any non-zero PACKET_COPY_THRESH turns the receive-queue copy on. */
+#define SS_COPY_LONG_FRAMES 1
 
 struct ss_segment {
   int fd;
@@ -55,9 +55,9 @@ struct ss_segment {
   struct sockaddr_ll dest;
   uint8_t *ring;             /* mmap()ed capture ring */
   size_t ring_len;
-  unsigned frame_size;       /* bytes per slot, a power of two */
   unsigned n_frames;
   unsigned next;             /* slot the next frame will be in */
+  uint8_t *long_frame;       /* SS_FRAME_MAX bytes for frames longer than a slot */
 };
 
 static gboolean
@@ -98,39 +98,29 @@ attach_filter(int fd, const char *ifname, const uint16_t *ports, unsigned n_port
   return TRUE;
 }
 
-static unsigned
-round_up_pow2(unsigned n)
-{
-  unsigned p = 1;
-  while (p < n)
-    p <<= 1;
-  return p;
-}
-
-/* Sizes the ring for @mtu, asks the kernel for it (TPACKET_V2) and maps it.
- * Set before bind(), so that from the first frame on all go to the ring. */
+/* Asks the kernel for the ring (TPACKET_V2) and maps it.  Set before
+ * bind(), so that from the first frame on all go to the ring. */
 static gboolean
 map_ring(ss_segment *seg, GError **error)
 {
-  int version = TPACKET_V2;
+  int version = TPACKET_V2, copy = SS_COPY_LONG_FRAMES;
   if (setsockopt(seg->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0)
     return fail_errno(error, seg->ifname, "cannot select the TPACKET_V2 capture ring", NULL);
-  seg->frame_size = round_up_pow2(SS_RING_FRAME_OFFSET + SS_ETH_HLEN + SS_VLAN_TAG_LEN + seg->mtu);
-  unsigned block = MAX(seg->frame_size, SS_RING_BLOCK_MIN);
-  unsigned ring = MAX(SS_RING_BYTES, SS_RING_MIN_FRAMES * seg->frame_size);
+  if (setsockopt(seg->fd, SOL_PACKET, PACKET_COPY_THRESH, &copy, sizeof copy) < 0)
+    return fail_errno(error, seg->ifname, "cannot have long frames queued whole", NULL);
   struct tpacket_req req = {
-    .tp_block_size = block,
-    .tp_block_nr = ring / block,
-    .tp_frame_size = seg->frame_size,
-    .tp_frame_nr = ring / seg->frame_size,
+    .tp_block_size = SS_RING_BLOCK_BYTES,
+    .tp_block_nr = SS_RING_BYTES / SS_RING_BLOCK_BYTES,
+    .tp_frame_size = SS_RING_SLOT_BYTES,
+    .tp_frame_nr = SS_RING_BYTES / SS_RING_SLOT_BYTES,
   };
   if (setsockopt(seg->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
     return fail_errno(error, seg->ifname, "cannot set up the capture ring", NULL);
-  void *map = mmap(NULL, ring, PROT_READ | PROT_WRITE, MAP_SHARED, seg->fd, 0);
+  void *map = mmap(NULL, SS_RING_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, seg->fd, 0);
   if (map == MAP_FAILED)
     return fail_errno(error, seg->ifname, "cannot map the capture ring", NULL);
   seg->ring = map;
-  seg->ring_len = ring;
+  seg->ring_len = SS_RING_BYTES;
   seg->n_frames = req.tp_frame_nr;
   return TRUE;
 }
@@ -160,6 +150,8 @@ ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, GEr
   seg->ifindex = ifindex;
   seg->ifname = g_strdup(ifname);
   seg->mtu = read_mtu(fd, ifname);
+  /* Its pages become resident only as long frames arrive. */
+  seg->long_frame = g_malloc(SS_FRAME_MAX);
   struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
                              .sll_ifindex = ifindex };
   if (!attach_filter(fd, ifname, ports, n_ports, error) || !map_ring(seg, error) ||
@@ -184,6 +176,7 @@ ss_segment_close(ss_segment *seg)
   if (seg->ring)
     munmap(seg->ring, seg->ring_len);
   close(seg->fd);
+  g_free(seg->long_frame);
   g_free(seg->ifname);
   g_free(seg);
 }
@@ -215,7 +208,7 @@ ss_segment_get_mtu(const ss_segment *seg)
 static struct tpacket2_hdr *
 slot(const ss_segment *seg, unsigned i)
 {
-  return (struct tpacket2_hdr *) (seg->ring + (size_t) i * seg->frame_size);
+  return (struct tpacket2_hdr *) (seg->ring + (size_t) i * SS_RING_SLOT_BYTES);
 }
 
 gboolean
@@ -229,6 +222,16 @@ ss_segment_next(ss_segment *seg, ss_segment_frame *frame)
   frame->data = (uint8_t *) h + h->tp_mac;
   frame->len = h->tp_snaplen;
   frame->truncated = h->tp_snaplen < h->tp_len;
+  if (h->tp_status & TP_STATUS_COPY) {
+    /* The whole frame was queued before the slot was marked ready, and the
+     * queue keeps the ring's order: it is the next one there. */
+    ssize_t n = recv(seg->fd, seg->long_frame, SS_FRAME_MAX, MSG_DONTWAIT | MSG_TRUNC);
+    if (n > 0 && (size_t) n <= SS_FRAME_MAX) {
+      frame->data = seg->long_frame;
+      frame->len = (size_t) n;
+      frame->truncated = FALSE;
+    }
+  }
   return TRUE;
 }
 

@@ -20,8 +20,7 @@ typedef struct ss_segment ss_segment;
 
 /* Opens the socket on @ifname with a kernel filter passing only Ethernet
  * broadcast IPv4 UDP frames to one of @ports (and IPv4 fragments, whose
- * ports are only known after reassembly), and maps its capture ring, whose
- * slots hold a whole frame of the interface's MTU. */
+ * ports are only known after reassembly), and maps its capture ring. */
 ss_segment *ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports,
                             GError **error);
 void ss_segment_close(ss_segment *seg);
@@ -33,11 +32,12 @@ const char *ss_segment_get_ifname(const ss_segment *seg);
 unsigned ss_segment_get_mtu(const ss_segment *seg);
 
 /* One captured frame, in place in the capture ring (PACKET_MMAP,
- * TPACKET_V2): no copy, no system call per frame. */
+ * TPACKET_V2): no copy and no system call per frame, except for frames
+ * longer than a ring slot, which one recv() reads whole. */
 typedef struct {
   uint8_t *data;        /* Ethernet frame, writable until released */
   size_t len;           /* bytes at @data */
-  gboolean truncated;   /* the frame was longer than a ring slot; @data is cut */
+  gboolean truncated;   /* the kernel could not keep the whole frame; @data is cut */
 } ss_segment_frame;
 
 /* The oldest captured frame not yet released, without blocking; FALSE when
