@@ -21,7 +21,9 @@ BENCH_SRC=${BENCH_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
 
 # BENCH_TOOLS (the build tree's bench/) is set by the script from --build.
 BENCH_IDLE_MS=300      # a receiver stops this long after the last datagram
-BENCH_RELAY_SETTLE=1   # seconds for relays to open sockets and learn peers
+BENCH_RELAY_SETTLE=1   # seconds for relays to learn their peers once listening
+BENCH_START_POLLS=300  # tenths of a second a relay may take to open its sockets
+BENCH_MESH_PORT_HEX=1BD4  # 7124, as /proc/net/udp writes it
 
 bench_init() {
 	[ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 77; }
@@ -69,10 +71,19 @@ bench_start_relays() {
 		SS_PIDS="$SS_PIDS $!"
 		_i=$((_i + 1))
 	done
-	sleep "$BENCH_RELAY_SETTLE"
-	for _p in $BENCH_PIDS; do
-		kill -0 "$_p" 2>/dev/null || { echo "bench: a relay exited at start:" >&2; cat "$SS_TMP"/rel*.log >&2; return 1; }
+	# Ready when each namespace shows the mesh port bound and a packet
+	# socket open: true of any implementation.
+	_i=1
+	while [ "$_i" -le "$1" ]; do
+		_ns=$(ss_nsname "rel$_i") _t=0
+		until ip netns exec "$_ns" sh -c "grep -q ':$BENCH_MESH_PORT_HEX ' /proc/net/udp && [ \$(wc -l </proc/net/packet) -gt 1 ]"; do
+			_t=$((_t + 1))
+			[ "$_t" -le "$BENCH_START_POLLS" ] || { echo "bench: relay $_i did not open its sockets:" >&2; cat "$SS_TMP/rel$_i.log" >&2; return 1; }
+			sleep 0.1
+		done
+		_i=$((_i + 1))
 	done
+	sleep "$BENCH_RELAY_SETTLE"
 }
 
 # bench_stop_relays: SIGTERM, and wait until they are gone.

@@ -40,9 +40,10 @@
 static uint64_t *samples;
 static size_t n_samples;
 
-/* Records the latency of @frame if it is a bench datagram. */
+/* Records the latency of @frame if it is a bench datagram: the time user
+ * space gets to it minus the sender's stamp. */
 static void
-note_frame(const uint8_t *frame, size_t len, uint64_t now)
+note_frame(const uint8_t *frame, size_t len)
 {
   if (len < ETH_HLEN_ + 20 || frame[ETH_HLEN_ + IP_PROTO_OFF] != PROTO_UDP)
     return;
@@ -51,7 +52,7 @@ note_frame(const uint8_t *frame, size_t len, uint64_t now)
   if (p + BENCH_OFF_NAME + BENCH_STAMP_LEN > frame + len ||
       memcmp(p + BENCH_OFF_STAMP_MAGIC, BENCH_STAMP_MAGIC, 4) != 0 || n_samples == MAX_SAMPLES)
     return;
-  samples[n_samples++] = now - bench_get_le(p + BENCH_OFF_SENT_NS, 8);
+  samples[n_samples++] = bench_now_ns() - bench_get_le(p + BENCH_OFF_SENT_NS, 8);
 }
 
 static int
@@ -112,7 +113,6 @@ main(int argc, char **argv)
     if (poll(&pfd, 1, 100) <= 0)
       continue;
     wakeups++;
-    uint64_t now = bench_now_ns();
     for (;;) {
       if (version == TPACKET_V3) {
         struct tpacket_block_desc *b = (void *) (ring + (size_t) slot * BLOCK_SIZE);
@@ -120,7 +120,7 @@ main(int argc, char **argv)
           break;
         struct tpacket3_hdr *h = (void *) ((uint8_t *) b + b->hdr.bh1.offset_to_first_pkt);
         for (unsigned i = 0; i < b->hdr.bh1.num_pkts; i++) {
-          note_frame((uint8_t *) h + h->tp_mac, h->tp_snaplen, now);
+          note_frame((uint8_t *) h + h->tp_mac, h->tp_snaplen);
           h = (void *) ((uint8_t *) h + h->tp_next_offset);
         }
         __atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
@@ -128,7 +128,7 @@ main(int argc, char **argv)
         struct tpacket2_hdr *h = (void *) (ring + (size_t) slot * FRAME_SIZE);
         if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
           break;
-        note_frame((uint8_t *) h + h->tp_mac, h->tp_snaplen, now);
+        note_frame((uint8_t *) h + h->tp_mac, h->tp_snaplen);
         __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
       }
       slot = (slot + 1) % n_slots;
