@@ -44,7 +44,7 @@ version = 1;
 instances = (
   { name = "mac-self"; plugin = "mac-self"; },
   { name = "ip-self"; plugin = "ip-self"; },
-  { name = "mesh"; plugin = "dtls"; keepalive = 1; handshake_timeout = 4; $2 }
+  { name = "mesh"; plugin = "dtls"; keepalive = ${DTLS_KEEPALIVE:-1}; handshake_timeout = 4; $2 }
 );
 outbound = [ "mac-self", "ip-self" ];
 inbound = [ ];
@@ -101,6 +101,8 @@ dtls_rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$(dtls_pid 
 #     raw-socket datagrams with a forged source: KIND "ss" is a plaintext
 #     udp-mesh message, "record" a DTLS application-data record of epoch 1
 #     with random bytes, "hello" a ClientHello;
+#   attack.py frame SRC_IP SRC_PORT
+#     writes a udp-mesh message ("SS" + a broadcast frame to port 5076);
 #   attack.py flood DST_IP DST_PORT SOCKETS ROUNDS
 #     ClientHellos from SOCKETS source ports, each answering the cookie
 #     exchange, ROUNDS times: verified half-open handshakes, as many as the
@@ -128,15 +130,18 @@ def checksum(data):
     s += s >> 16
     return ~s & 0xffff
 
+def mesh_message(src, sport):
+    eth = b"\xff" * 6 + b"\x02\x53\x53\x00\x00\x66" + b"\x08\x00"
+    payload = b"ST" + b"\x00" * 6 + b"x" * 32
+    udp = struct.pack("!HHHH", sport, 5076, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton("255.255.255.255"))
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    return b"SS" + eth + ip + udp
+
 def spoof(src, sport, dst, dport, kind, count):
     if kind == "ss":
-        inner = b"\xff" * 6 + b"\x02\x53\x53\x00\x00\x66" + b"\x08\x00"
-        payload = b"ST" + b"\x00" * 6 + b"x" * 32
-        udp = struct.pack("!HHHH", 45999, 5076, 8 + len(payload), 0) + payload
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
-                         socket.inet_aton("10.201.1.66"), socket.inet_aton("255.255.255.255"))
-        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-        data = b"SS" + inner + ip + udp
+        data = mesh_message("10.201.1.66", 45999)
     elif kind == "record":
         data = record(23, 1, 1000, os.urandom(80))
     else:
@@ -169,7 +174,9 @@ def flood(dst, dport, nsock, rounds):
                 verified += 1
     print("FLOOD sent=%d verified=%d" % (nsock * rounds, verified))
 
-if sys.argv[1] == "spoof":
+if sys.argv[1] == "frame":
+    sys.stdout.buffer.write(mesh_message(sys.argv[2], int(sys.argv[3])))
+elif sys.argv[1] == "spoof":
     spoof(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6], int(sys.argv[7]))
 else:
     flood(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
