@@ -9,6 +9,10 @@
 #     (long and short form), and every "[env VAR]" one in ENVIRONMENT;
 #   - every top-level key (top_level_keys[]) and every peers key
 #     (peer_keys[]) of core/conffile.c has its own entry in snowsignal.conf(5);
+#   - etc/snowsignal.conf (the installed default) passes --check-config with
+#     the shipped plugins, names (set or commented out) every top-level key
+#     of the code, and sets or comments out only keys the code reads;
+#   - the README's usage list names every long option of --help;
 #   - groff formats each page without a warning (skipped without groff/man).
 #
 # Run by `make check`, which sets SS_TOP_SRCDIR and SS_TOP_BUILDDIR.
@@ -221,7 +225,38 @@ for key in $(section "$man5" PEERS | tags_of | sed 's/ .*//; s/^peers\.//'); do
   check "snowsignal.conf.5: documented peers key $key exists" grep -qx -- "$key" "$tmp/peer_keys"
 done
 
-# --- (d) groff warnings ----------------------------------------------------
+# --- (d) etc/snowsignal.conf and the README ---------------------------------
+conf=$top_srcdir/etc/snowsignal.conf
+if SNOWSIGNAL_PLUGIN_PATH=$top_builddir/plugins SNOWSIGNAL_PLUGINDIR=$top_builddir/plugins \
+   "$snowsignal" --config "$conf" --check-config > "$tmp/conf.out" 2>&1; then
+  ok "etc/snowsignal.conf passes --check-config"
+else
+  not_ok "etc/snowsignal.conf passes --check-config" "$(cat "$tmp/conf.out")"
+fi
+# Top-level settings start in column 0, set ("key = ") or commented out
+# ("# key = "); those of peers are indented by two inside "peers = {".
+sed -n 's/^\(# \)\{0,1\}\([a-z_][a-z_]*\) = .*/\2/p' "$conf" | sort -u > "$tmp/conf_top"
+awk '/^peers = \{/ { inside = 1; next } /^};/ { inside = 0 }
+     inside && match($0, /^  (# )?[a-z_]+ = /) { t = substr($0, 1, RLENGTH); gsub(/[# =]/, "", t); print t }' \
+  "$conf" | sort -u > "$tmp/conf_peers"
+for key in $(cat "$tmp/conf_top"); do
+  check "etc/snowsignal.conf: top-level key $key exists" grep -qx -- "$key" "$tmp/top_keys"
+done
+for key in $(cat "$tmp/conf_peers"); do
+  check "etc/snowsignal.conf: peers key $key exists" grep -qx -- "$key" "$tmp/peer_keys"
+done
+for key in $(cat "$tmp/top_keys"); do
+  check "etc/snowsignal.conf: top-level key $key is shown" grep -qx -- "$key" "$tmp/conf_top"
+done
+for key in $(cat "$tmp/peer_keys"); do
+  check "etc/snowsignal.conf: peers key $key is shown" grep -qx -- "$key" "$tmp/conf_peers"
+done
+for opt in $(sed -n 's/^  *\(-[A-Za-z?], \)\{0,1\}\(--[a-z][a-z-]*\).*/\2/p' "$tmp/help"); do
+  case $opt in --help) continue ;; esac
+  check "README: option $opt is in the usage list" grep -qE -- "(^|[[ ,])$opt([] =,]|\$)" "$top_srcdir/README"
+done
+
+# --- (e) groff warnings ----------------------------------------------------
 for page in "$man8" "$man5" "$man7"; do
   name=$(basename "$page")
   if command -v groff > /dev/null 2>&1; then
