@@ -23,4 +23,5 @@ bench_malloc_count_la_LIBADD = -ldl
 bench: $(SS_BENCH_TOOLS) bench/malloc-count.la snowsignal$(EXEEXT) $(plugin_LTLIBRARIES)
 
 CLEANFILES += $(SS_BENCH_TOOLS) bench/malloc-count.la
-EXTRA_DIST += bench/README bench/RESULTS.md bench/lib.sh bench/sweep.sh
+EXTRA_DIST += bench/README bench/RESULTS.md bench/lib.sh bench/sweep.sh bench/stages.sh \
+	bench/allocs.sh bench/ring-latency.sh bench/qdisc-bypass.sh bench/pva-chain.conf
