@@ -30,3 +30,9 @@ EXTRA_DIST += tests/lsan.supp tests/summary.sh
 check-summary:
 	@$(SHELL) $(top_srcdir)/tests/summary.sh $(top_builddir)
 .PHONY: check-summary
+
+# The tests that need no namespaces (for `make distcheck` in CI, where the
+# namespace tests have already run twice on the same tree).
+print-unit-tests:
+	@echo $(filter-out %.sh,$(TESTS))
+.PHONY: print-unit-tests
