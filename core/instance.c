@@ -395,6 +395,15 @@ ss_instance_count(ss_instance *inst, const char *name, guint64 n)
     inst->extra[inst->n_extra++] = (extra_counter) { name, n };
 }
 
+guint64
+ss_instance_get_counter(const ss_instance *inst, const char *name)
+{
+  for (guint i = 0; i < inst->n_extra; i++)
+    if (strcmp(inst->extra[i].name, name) == 0)
+      return inst->extra[i].value;
+  return 0;
+}
+
 void
 ss_instance_foreach_counter(const ss_instance *inst,
                             void (*fn)(const char *name, guint64 value, void *user), void *user)

@@ -58,6 +58,9 @@ void ss_instance_send(ss_instance *inst, const ss_packet *pkt);
 void ss_instance_flush(ss_instance *inst);
 void ss_instance_peers_changed(ss_instance *inst);
 
+/* The extra counter @name (ss_instance_count()), 0 if never counted. */
+guint64 ss_instance_get_counter(const ss_instance *inst, const char *name);
+
 /* Calls @fn for each extra counter (ss_instance_count()). */
 void ss_instance_foreach_counter(const ss_instance *inst,
                                  void (*fn)(const char *name, guint64 value, void *user),

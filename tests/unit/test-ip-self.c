@@ -64,27 +64,10 @@ fixture_close(fixture *f)
   ss_relay_free(f->relay);
 }
 
-typedef struct {
-  const char *name;
-  guint64 value;
-} counter_query;
-
-static void
-counter_match(const char *name, guint64 value, void *user)
-{
-  counter_query *q = user;
-
-  if (g_strcmp0(name, q->name) == 0)
-    q->value = value;
-}
-
 static guint64
 counter(fixture *f, const char *name)
 {
-  counter_query q = { name, 0 };
-
-  ss_instance_foreach_counter(f->inst, counter_match, &q);
-  return q.value;
+  return ss_instance_get_counter(f->inst, name);
 }
 
 static ss_verdict

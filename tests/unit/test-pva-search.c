@@ -153,28 +153,6 @@ static const char conf_template[] = "version = 1;\n"
                                     "inbound = [ ];\n"
                                     "transports = [ ];\n";
 
-typedef struct {
-  const char *name;
-  guint64 value;
-} counter_query;
-
-static void
-counter_match(const char *name, guint64 value, void *user)
-{
-  counter_query *q = user;
-
-  if (g_strcmp0(name, q->name) == 0)
-    q->value = value;
-}
-
-static guint64
-counter(ss_instance *inst, const char *name)
-{
-  counter_query q = { name, 0 };
-
-  ss_instance_foreach_counter(inst, counter_match, &q);
-  return q.value;
-}
 
 /* Builds a relay whose "pva" instance has @settings, runs its filter over a
  * frame carrying @payload and, when a @reason is given, checks that counter
@@ -209,7 +187,7 @@ assert_verdict(const char *settings, const uint8_t *payload, size_t len,
 
   g_assert_cmpint(ss_instance_run_filter(inst, &pkt), ==, expected);
   if (reason)
-    g_assert_cmpuint(counter(inst, reason), ==, 1);
+    g_assert_cmpuint(ss_instance_get_counter(inst, reason), ==, 1);
   ss_relay_free(relay);
   g_free(text);
 }
