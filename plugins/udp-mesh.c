@@ -36,6 +36,12 @@
 #define MESH_SEND_SLOTS 128
 /* Bytes of queued frames: at least one frame of any length fits. */
 #define MESH_SEND_BYTES (2 * SS_FRAME_MAX)
+/* Socket receive buffer asked for: a PVA client opening a display sends
+ * thousands of searches at once, and the default buffer (about 200 KiB,
+ * some 600 mesh datagrams) overflows while the relay waits for a CPU.  The
+ * kernel holds only what is queued; without CAP_NET_ADMIN it caps the size
+ * at net.core.rmem_max. */
+#define MESH_RECV_BUFFER_BYTES (4 * 1024 * 1024)
 #define MESH_STRANGER_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 
 typedef struct {
@@ -195,6 +201,9 @@ udp_mesh_start(void *data, GError **error)
     m->fd = -1;
     return FALSE;
   }
+  int rcvbuf = MESH_RECV_BUFFER_BYTES;
+  if (setsockopt(m->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+    setsockopt(m->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   setup_receive_slots(m);
   m->tx_frames = g_malloc(MESH_SEND_BYTES);
   m->source = g_unix_fd_source_new(m->fd, G_IO_IN);
