@@ -10,3 +10,12 @@ dist_check_SCRIPTS += tests/integration/sdk.sh
 tests/integration/sdk.log: snowsignal$(EXEEXT) $(lib_LTLIBRARIES) $(plugin_LTLIBRARIES) \
 	$(SS_TEST_TOOLS) $(top_srcdir)/examples/allowlist/source-allowlist.c \
 	$(top_srcdir)/examples/allowlist/Makefile
+
+# ... and runs after every other test: `make install` has libtool relink the
+# plugin modules, which moves each plugins/.libs/NAME.so aside for a moment,
+# and a test loading the plugins of the build tree at that moment would fail
+# (make -j check).  The logs of all the other tests (TEST_LOGS, computed the
+# way automake does, without this test) are its prerequisites.
+ss_sdk_other_tests = $(TESTS:tests/integration/sdk.sh=)
+ss_sdk_other_logs = $(ss_sdk_other_tests:=.log)
+tests/integration/sdk.log: $(ss_sdk_other_logs:.sh.log=.log)
