@@ -51,10 +51,7 @@ if ss_start_relay solo "$log" -c "$conf" -t d0 --other-relays 10.201.99.3; then
 else
 	ss_fail "the relay starts and says so"
 fi
-# The relay itself, not the timeout(1) around it (which does not pass USR1 on).
-daemon_pid=$(ip netns pids "$(ss_nsname solo)" | while read -r p; do
-	case "$(cat /proc/"$p"/comm 2>/dev/null)" in *snowsignal*) echo "$p" ;; esac
-done)
+daemon_pid=$(ss_relay_pid solo)
 kill -USR1 $daemon_pid
 ss_check "SIGUSR1 logs the counters" ss_wait_for "$log" 'relay counters' 1 5
 ss_stop "$SS_RELAY_PID"

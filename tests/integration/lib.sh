@@ -201,6 +201,14 @@ ss_start_relay() {
 	fi
 }
 
+# ss_relay_pid NAME: the pid of the snowsignal process in namespace NAME
+# (SS_RELAY_PID is timeout(1)'s, which passes on only TERM and INT).
+ss_relay_pid() {
+	for _p in $(ip netns pids "$(ss_nsname "$1")"); do
+		case "$(cat /proc/"$_p"/comm 2>/dev/null)" in *snowsignal*) echo "$_p" ;; esac
+	done
+}
+
 # ss_stop PID: SIGTERM, then the exit status (124 = timeout(1) killed it).
 ss_stop() {
 	kill -TERM "$1" 2>/dev/null

@@ -39,9 +39,7 @@ EOF
 conf "$T/a.conf" "" info
 ss_start_relay relA "$T/relA.log" --config "$T/a.conf" || ss_dump "$T/relA.log"
 ss_start_relay relB "$T/relB.log" -t eth0 --other-relays "$A" || ss_dump "$T/relB.log"
-relA_pid=$(ip netns pids "$(ss_nsname relA)" | while read -r p; do
-	case "$(cat /proc/"$p"/comm 2>/dev/null)" in *snowsignal*) echo "$p" ;; esac
-done)
+relA_pid=$(ss_relay_pid relA)
 
 # Good reload in the middle of a stream of COUNT datagrams, 1 per ms.
 ss_listen srv "$T/b1" --timeout 15 --count $COUNT

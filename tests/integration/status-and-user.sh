@@ -23,9 +23,7 @@ NOBODY_UID=$(id -u nobody)
 ss_start_relay relA "$T/relA.log" -t eth0 --control-socket "$SOCK" --user nobody \
 	--other-relays "$B" || ss_dump "$T/relA.log"
 ss_start_relay relB "$T/relB.log" -t eth0 --other-relays "$A" || ss_dump "$T/relB.log"
-relA_pid=$(ip netns pids "$(ss_nsname relA)" | while read -r p; do
-	case "$(cat /proc/"$p"/comm 2>/dev/null)" in *snowsignal*) echo "$p" ;; esac
-done)
+relA_pid=$(ss_relay_pid relA)
 
 ss_check "relay A runs as nobody (uid $NOBODY_UID), real and effective" \
 	sh -c "grep -q '^Uid:[[:space:]]*$NOBODY_UID[[:space:]]*$NOBODY_UID[[:space:]]' /proc/$relA_pid/status"
