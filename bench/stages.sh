@@ -4,21 +4,23 @@
 # machine; system calls count as nothing here, so the kernel's share is
 # measured apart, with perf).  As root:
 #
-#   bench/stages.sh --build DIR [--packets N] [--rate PPS] [--config FILE]
+#   bench/stages.sh --build DIR [--packets N] [--rate PPS] [--config FILE] [--relays R]
 #
-# Two segments, two relays under callgrind; N stamped searches from segment
-# 1 at PPS.  Prints, for the capturing relay and for the rebroadcasting one,
-# the inclusive instructions per packet of each stage's function.
+# R segments (2), one relay each under callgrind; N stamped searches from
+# segment 1 at PPS.  Prints, for the capturing relay and for one
+# rebroadcasting relay, the inclusive instructions per packet of each
+# stage's function.
 . "$(dirname "$0")/lib.sh"
 
-PACKETS=10000 RATE=2000 CONF=$BENCH_SRC/etc/snowsignal.conf
+PACKETS=10000 RATE=2000 CONF=$BENCH_SRC/etc/snowsignal.conf RELAYS=2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BENCH_BUILD=$2; shift 2 ;;
 	--packets) PACKETS=$2; shift 2 ;;
 	--rate) RATE=$2; shift 2 ;;
 	--config) CONF=$2; shift 2 ;;
-	*) echo "usage: $0 --build DIR [--packets N] [--rate PPS] [--config FILE]" >&2; exit 2 ;;
+	--relays) RELAYS=$2; shift 2 ;;
+	*) echo "usage: $0 --build DIR [--packets N] [--rate PPS] [--config FILE] [--relays R]" >&2; exit 2 ;;
 	esac
 done
 BENCH_TOOLS=${BENCH_BUILD:?--build DIR is required}/bench
@@ -29,9 +31,9 @@ SNOWSIGNAL_PLUGIN_PATH=$BENCH_BUILD/plugins LD_LIBRARY_PATH=$BENCH_BUILD/.libs
 export SNOWSIGNAL_PLUGIN_PATH LD_LIBRARY_PATH
 # Valgrind slows everything: more time to learn the peers once listening.
 BENCH_RELAY_SETTLE=3
-bench_topology 2 || exit 1
-bench_start_relays 2 "valgrind --tool=callgrind --callgrind-out-file=$SS_TMP/cg.%p $BENCH_BUILD/.libs/snowsignal -t eth0 -l warning --config $CONF" || exit 1
-PIDS=$BENCH_PIDS
+bench_topology "$RELAYS" || exit 1
+bench_start_relays "$RELAYS" "valgrind --tool=callgrind --callgrind-out-file=$SS_TMP/cg.%p $BENCH_BUILD/.libs/snowsignal -t eth0 -l warning --config $CONF" || exit 1
+PIDS=$(echo $BENCH_PIDS | cut -d' ' -f1-2)
 BENCH_RX_PIDS=""
 bench_recv rx2 "$SS_TMP/rx2.out" "$PACKETS" 120 || exit 1
 bench_send "$RATE" "$(echo "$PACKETS $RATE" | awk '{ print $1 / $2 }')"

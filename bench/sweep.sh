@@ -11,8 +11,10 @@
 # checks that idle relays use no CPU, then sends stamped PVA searches from
 # segment 1 at each rate (0 = flat out) and prints one line per step:
 # delivered % (worst far segment), duplicates, one-way latency p50/p99/p99.9
-# (worst far segment) and the same minus the no-relay baseline (sender and
-# receiver on one segment), CPU us per relayed packet of the capturing relay
+# (worst far segment) and the same minus the no-relay baseline (a receiver
+# on the sender's segment gets the same datagrams directly; its own line,
+# "direct", shows count received and latency), CPU us per relayed packet of
+# the capturing relay
 # and of the busiest rebroadcasting relay, and the largest RSS.
 . "$(dirname "$0")/lib.sh"
 
@@ -48,6 +50,9 @@ step() {
 		bench_recv "rx$_i" "$SS_TMP/rx$_i.out" "$_expect" $((_secs + 10)) || return 1
 		_rx="$_rx $_i" _i=$((_i + 1))
 	done
+	# The same datagrams straight from the sender on segment 1, at the same
+	# moment: the no-relay baseline the added latency is measured against.
+	bench_recv rx0 "$SS_TMP/rx0.out" "$_expect" $((_secs + 10)) || return 1
 	_cpu0="" _cpu1=""
 	for _p in $BENCH_PIDS; do _cpu0="$_cpu0 $(bench_cpu_ns "$_p")"; done
 	_sent=$(bench_field "$(bench_send "$3" "$_secs")" count)
@@ -60,8 +65,13 @@ step() {
 	_lines=""
 	for _i in $_rx; do _lines="$_lines$(sed -n 's/^RECV //p' "$SS_TMP/rx$_i.out") rx=$_i
 "; done
+	_b=$(sed -n 's/^RECV //p' "$SS_TMP/rx0.out")
+	_base="$(bench_field "$_b" p50_us) $(bench_field "$_b" p99_us) $(bench_field "$_b" p999_us)"
+	printf '%-10s %2d %7s %8d %8s %5s %7.0f %7.0f %7.0f\n' "  direct" "$2" "$([ "$3" = 0 ] && echo max || echo "$3")" \
+		"$_sent" "$(echo "$(bench_field "$_b" unique) $_sent" | awk '{ printf "%.3f", $2 ? 100 * $1 / $2 : 0 }')" \
+		"$(bench_field "$_b" dups)" $_base
 	printf '%s' "$_lines" | awk -v impl="$1" -v n="$2" -v rate="$3" -v sent="$_sent" \
-		-v cpu0="$_cpu0" -v cpu1="$_cpu1" -v rss="$_rss" -v base="$(cat "$SS_TMP/base.$3" 2>/dev/null)" '
+		-v cpu0="$_cpu0" -v cpu1="$_cpu1" -v rss="$_rss" -v base="$_base" '
 	function v(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) return kv[2] } return 0 }
 	BEGIN { worst = 101; split(cpu0, c0, " "); split(cpu1, c1, " "); split(base, b, " ") }
 	{ d = sent ? 100 * v("unique") / sent : 0; if (d < worst) worst = d; dups += v("dups")
@@ -74,21 +84,6 @@ step() {
 	  added = (base == "") ? "      -" : sprintf("%7.0f %7.0f %7.0f", p50 - b[1], p99 - b[2], p999 - b[3])
 	  printf "%-10s %2d %7s %8d %8.3f %5d %7.0f %7.0f %7.0f %s %6.2f %6.2f %6d\n", impl, n,
 	         rate ? rate : "max", sent, worst, dups, p50, p99, p999, added, cap, reb, rss }'
-}
-
-# baseline RATE: sender and receiver on segment 1, no relay in the path.
-baseline() {
-	_secs=$SECONDS_PER_STEP _expect=$(($1 * SECONDS_PER_STEP + $1 + 1))
-	[ "$1" = 0 ] && _secs=$FLAT_OUT_SECONDS _expect=$FLAT_OUT_EXPECT
-	BENCH_RX_PIDS=""
-	bench_recv rx0 "$SS_TMP/rx0.out" "$_expect" $((_secs + 10)) || return 1
-	_sent=$(bench_field "$(bench_send "$1" "$_secs")" count)
-	for _r in $BENCH_RX_PIDS; do wait "$_r"; done
-	_l=$(sed -n 's/^RECV //p' "$SS_TMP/rx0.out")
-	echo "$(bench_field "$_l" p50_us) $(bench_field "$_l" p99_us) $(bench_field "$_l" p999_us)" >"$SS_TMP/base.$1"
-	printf '%-10s %2d %7s %8d %8.3f %5d %7.0f %7.0f %7.0f\n' direct 0 "$([ "$1" = 0 ] && echo max || echo "$1")" \
-		"$_sent" "$(echo "$(bench_field "$_l" unique) $_sent" | awk '{ printf "%.3f", $2 ? 100 * $1 / $2 : 0 }')" \
-		"$(bench_field "$_l" dups)" "$(bench_field "$_l" p50_us)" "$(bench_field "$_l" p99_us)" "$(bench_field "$_l" p999_us)"
 }
 
 # idle IMPL N: CPU and wake-ups of each relay over IDLE_SECONDS of silence.
@@ -111,7 +106,6 @@ MAX_N=0
 for n in $SIZES; do [ "$n" -gt "$MAX_N" ] && MAX_N=$n; done
 bench_topology "$MAX_N" || { echo "bench: cannot build the topology" >&2; exit 1; }
 echo "# impl       N    rate     sent  deliv%  dups     p50     p99   p99.9  +p50    +p99  +p99.9  us/pkt(cap) (reb)  rss_kb"
-for rate in $RATES; do baseline "$rate"; done
 printf '%s\n' "$RELAYS" | while IFS= read -r spec; do
 	[ -n "$spec" ] || continue
 	impl=${spec%%=*} cmd=${spec#*=}
