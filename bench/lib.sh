@@ -109,6 +109,10 @@ bench_wakeups() {
 # bench_rss_kb PID: resident set size.
 bench_rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/"$1"/status 2>/dev/null; }
 
+# bench_pss_kb PID: proportional set size (shared pages divided among the
+# processes that map them).
+bench_pss_kb() { awk '/^Pss:/ { print $2 }' /proc/"$1"/smaps_rollup 2>/dev/null; }
+
 # bench_recv NAME OUT EXPECT SECONDS: a receiver in NAME, returns once bound.
 bench_recv() {
 	ip netns exec "$(ss_nsname "$1")" "$BENCH_TOOLS/ss-bench-recv" --expect "$3" \

@@ -95,7 +95,7 @@ idle() {
 	for _p in $BENCH_PIDS; do
 		_w=$(($(bench_wakeups "$_p") - $(echo "$_w0" | cut -d' ' -f$((_i + 1)))))
 		_c=$(($(bench_cpu_ns "$_p") - $(echo "$_c0" | cut -d' ' -f$((_i + 1)))))
-		echo "# idle $1 n=$2 relay=$_i: ${IDLE_SECONDS}s cpu_us=$((_c / 1000)) wakeups=$_w rss_kb=$(bench_rss_kb "$_p")"
+		echo "# idle $1 n=$2 relay=$_i: ${IDLE_SECONDS}s cpu_us=$((_c / 1000)) wakeups=$_w rss_kb=$(bench_rss_kb "$_p") pss_kb=$(bench_pss_kb "$_p")"
 		_i=$((_i + 1))
 	done
 }
