@@ -158,23 +158,75 @@ on_capture(gint fd, GIOCondition cond, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Broadcasts what emit_one() queued.  Send failures surface here, after
+ * ss_relay_deliver() has returned, so they are counted and logged but not
+ * reported back to the transport. */
+static void
+flush_emits(ss_relay *relay)
+{
+  int err = 0;
+  unsigned failed = ss_segment_flush(relay->segment, &err);
+  if (failed) {
+    relay->counters.emit_errors += failed;
+    log_drop(relay, "broadcasting on the segment failed", g_strerror(err), NULL);
+  }
+}
+
+/* The capture source: the segment socket's fd, and a prepare() that
+ * broadcasts the frames the previous loop iteration queued for emission,
+ * just before the loop polls again.  So whatever a transport delivered in
+ * one wake-up (a recvmmsg() batch) goes out in one sendmmsg(), with no
+ * timer and no extra wake-up, and a lone frame is not held back. */
+typedef struct {
+  GSource source;
+  ss_relay *relay;
+  gpointer fd_tag;
+} capture_source;
+
+static gboolean
+capture_prepare(GSource *source, gint *timeout)
+{
+  ss_relay *relay = ((capture_source *) source)->relay;
+  flush_emits(relay);
+  *timeout = -1;
+  return FALSE;
+}
+
+static gboolean
+capture_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  capture_source *cs = (capture_source *) source;
+  GIOCondition cond = g_source_query_unix_fd(source, cs->fd_tag);
+  return on_capture(ss_segment_get_fd(cs->relay->segment), cond, cs->relay);
+}
+
+static GSourceFuncs capture_source_funcs = {
+  .prepare = capture_prepare,
+  .dispatch = capture_dispatch,
+};
+
 void
 ss_relay_path_start(ss_relay *relay)
 {
-  relay->capture_source = g_unix_fd_source_new(ss_segment_get_fd(relay->segment),
-                                               G_IO_IN | G_IO_ERR);
-  g_source_set_callback(relay->capture_source, G_SOURCE_FUNC(on_capture), relay, NULL);
+  GSource *source = g_source_new(&capture_source_funcs, sizeof(capture_source));
+  capture_source *cs = (capture_source *) source;
+  cs->relay = relay;
+  cs->fd_tag = g_source_add_unix_fd(source, ss_segment_get_fd(relay->segment), G_IO_IN | G_IO_ERR);
+  g_source_set_name(source, "snowsignal capture");
   /* GLib blocks a source that may not recurse while it dispatches, and
    * removing and re-adding its fd costs two eventfd writes, a read and an
    * extra loop iteration per dispatch: more than the packet itself.
    * on_capture() never runs the loop, so it cannot recurse anyway. */
-  g_source_set_can_recurse(relay->capture_source, TRUE);
-  g_source_attach(relay->capture_source, relay->context);
+  g_source_set_can_recurse(source, TRUE);
+  g_source_attach(source, relay->context);
+  relay->capture_source = source;
 }
 
 void
 ss_relay_path_stop(ss_relay *relay)
 {
+  if (relay->segment)
+    flush_emits(relay);
   GSource **sources[] = { &relay->capture_source, &relay->reasm_timer };
   for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
     if (*sources[i]) {
@@ -185,13 +237,14 @@ ss_relay_path_stop(ss_relay *relay)
 
 /* --- inbound ----------------------------------------------------------- */
 
+/* Queues one frame; the capture source's prepare() sends the queue. */
 static void
 emit_one(const uint8_t *frame, size_t len, void *user)
 {
   ss_relay *relay = user;
-  if (!ss_segment_send(relay->segment, frame, len)) {
-    relay->counters.emit_errors++;
-    log_drop(relay, "broadcasting on the segment failed", g_strerror(errno), NULL);
+  if (!ss_segment_queue(relay->segment, frame, len)) {
+    flush_emits(relay);
+    ss_segment_queue(relay->segment, frame, len);
   }
 }
 

@@ -46,6 +46,11 @@
 #define SS_RING_BLOCK_BYTES (64u * 1024)
 /* Any non-zero PACKET_COPY_THRESH turns the receive-queue copy on. */
 #define SS_COPY_LONG_FRAMES 1
+/* Frames to emit are queued and sent with one sendmmsg() per event-loop
+ * iteration.  Room for a whole batch from the mesh of small frames, and
+ * for at least one frame of any length. */
+#define SS_EMIT_QUEUE_FRAMES 256
+#define SS_EMIT_QUEUE_BYTES  (2 * SS_FRAME_MAX)
 
 struct ss_segment {
   int fd;
@@ -58,6 +63,12 @@ struct ss_segment {
   unsigned n_frames;
   unsigned next;             /* slot the next frame will be in */
   uint8_t *long_frame;       /* SS_FRAME_MAX bytes for frames longer than a slot */
+  /* Emit queue: copies in emit_bytes, one message each. */
+  uint8_t *emit_bytes;
+  size_t emit_used;
+  unsigned n_emit;
+  struct mmsghdr emit_msgs[SS_EMIT_QUEUE_FRAMES];
+  struct iovec emit_iov[SS_EMIT_QUEUE_FRAMES];
 };
 
 static gboolean
@@ -152,6 +163,7 @@ ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, GEr
   seg->mtu = read_mtu(fd, ifname);
   /* Its pages become resident only as long frames arrive. */
   seg->long_frame = g_malloc(SS_FRAME_MAX);
+  seg->emit_bytes = g_malloc(SS_EMIT_QUEUE_BYTES);
   struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
                              .sll_ifindex = ifindex };
   if (!attach_filter(fd, ifname, ports, n_ports, error) || !map_ring(seg, error) ||
@@ -177,6 +189,7 @@ ss_segment_close(ss_segment *seg)
     munmap(seg->ring, seg->ring_len);
   close(seg->fd);
   g_free(seg->long_frame);
+  g_free(seg->emit_bytes);
   g_free(seg->ifname);
   g_free(seg);
 }
@@ -254,8 +267,39 @@ ss_segment_take_error(ss_segment *seg)
 }
 
 gboolean
-ss_segment_send(ss_segment *seg, const uint8_t *frame, size_t len)
+ss_segment_queue(ss_segment *seg, const uint8_t *frame, size_t len)
 {
-  ssize_t n = sendto(seg->fd, frame, len, 0, (struct sockaddr *) &seg->dest, sizeof seg->dest);
-  return n == (ssize_t) len;
+  if (seg->n_emit == SS_EMIT_QUEUE_FRAMES || seg->emit_used + len > SS_EMIT_QUEUE_BYTES)
+    return FALSE;
+  uint8_t *copy = seg->emit_bytes + seg->emit_used;
+  memcpy(copy, frame, len);
+  seg->emit_used += len;
+  seg->emit_iov[seg->n_emit] = (struct iovec) { copy, len };
+  seg->emit_msgs[seg->n_emit].msg_hdr = (struct msghdr) {
+    .msg_name = &seg->dest, .msg_namelen = sizeof seg->dest,
+    .msg_iov = &seg->emit_iov[seg->n_emit], .msg_iovlen = 1 };
+  seg->n_emit++;
+  return TRUE;
+}
+
+unsigned
+ss_segment_flush(ss_segment *seg, int *err)
+{
+  unsigned off = 0, failed = 0;
+  while (off < seg->n_emit) {
+    int n = sendmmsg(seg->fd, seg->emit_msgs + off, seg->n_emit - off, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      /* sendmmsg() stops at the first frame that fails: skip it, go on. */
+      *err = n < 0 ? errno : EAGAIN;
+      failed++;
+      off++;
+      continue;
+    }
+    off += (unsigned) n;
+  }
+  seg->n_emit = 0;
+  seg->emit_used = 0;
+  return failed;
 }

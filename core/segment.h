@@ -50,8 +50,14 @@ void ss_segment_release(ss_segment *seg);
  * value, 0 if none.  Reading it clears it, so that poll stops reporting. */
 int ss_segment_take_error(ss_segment *seg);
 
-/* Sends one whole Ethernet frame on the segment; FALSE with errno set. */
-gboolean ss_segment_send(ss_segment *seg, const uint8_t *frame, size_t len);
+/* Queues a copy of one whole Ethernet frame to broadcast on the segment;
+ * FALSE, queueing nothing, when the queue is full: flush, then queue again
+ * (an empty queue takes any frame up to SS_FRAME_MAX). */
+gboolean ss_segment_queue(ss_segment *seg, const uint8_t *frame, size_t len);
+/* Sends the queued frames, one sendmmsg() for all of them, and empties the
+ * queue.  Returns how many could not be sent, with the errno of the last
+ * failure in *@err. */
+unsigned ss_segment_flush(ss_segment *seg, int *err);
 
 /* Builds the classic BPF program (exposed for tests).  Returns the number
  * of instructions written to @prog (at most @cap), 0 if it does not fit. */
