@@ -146,17 +146,22 @@ handle_inner(dtls_plugin *p, dtls_conn *conn, const uint8_t *msg, size_t len)
     ss_instance_count(p->inst, "invalid_frame", 1);
 }
 
-static void
+/* Reads the records of the datagram handed in.  FALSE when none was
+ * accepted: it was not protected by this association's keys (or it was a
+ * replay), and @conn is untouched. */
+static gboolean
 recv_records(dtls_plugin *p, dtls_conn *conn)
 {
+  gboolean accepted = FALSE;
   for (;;) {
     ssize_t n = gnutls_record_recv(conn->tls, p->plain_buf, DTLS_MAX_PLAINTEXT);
     if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-      return;
+      return accepted;
     if (n == 0 || (n < 0 && gnutls_error_is_fatal((int) n))) {
       dtls_conn_close(p, conn, n == 0 ? "the peer closed the association" : gnutls_strerror((int) n));
-      return;
+      return TRUE;
     }
+    accepted = TRUE;
     if (n < 0) {
       /* Forged or replayed records are dropped by GnuTLS without a word;
        * what reaches here (a renegotiation request) is refused. */
@@ -178,13 +183,20 @@ established(dtls_plugin *p, dtls_conn *conn)
    * fragments datagrams above the path MTU. */
   gnutls_dtls_set_data_mtu(conn->tls, DTLS_MAX_PLAINTEXT);
   dtls_table_established(p->table, conn);
+  /* Make-before-break: frames went on the old association until now.  The
+   * client ends its handshake last (the server's Finished), so the server
+   * already reads the new one: the old one is closed towards it.  The
+   * server keeps reading the old one (dispatch.c) until this close_notify
+   * or the end of the overlap (dtls.c). */
+  if (slot->previous && conn->role == DTLS_ROLE_CLIENT)
+    gnutls_bye(slot->previous->tls, GNUTLS_SHUT_WR);
   conn->established_us = conn->last_rx_us = conn->last_tx_us = g_get_monotonic_time();
   slot->failures = 0;
   set_peer_state(p, slot, SS_PEER_UP);
   ss_instance_count(p->inst, rekey ? "rekeys" : "associations", 1);
   g_autofree char *identity = dtls_creds_peer_identity(p->creds, conn->tls);
   g_autofree char *desc = gnutls_session_get_desc(conn->tls);
-  char role[32];
+  char role[64];
   g_snprintf(role, sizeof role, "%s%s", conn->role == DTLS_ROLE_CLIENT ? "client" : "server",
              rekey ? ", replaces the previous association" : "");
   dtls_log_addr(p, rekey ? G_LOG_LEVEL_DEBUG : G_LOG_LEVEL_INFO, "association established",
@@ -239,17 +251,16 @@ dtls_conn_handshake(dtls_plugin *p, dtls_conn *conn)
     failed(p, conn, r);
 }
 
-void
+gboolean
 dtls_conn_feed(dtls_plugin *p, dtls_conn *conn, const uint8_t *buf, size_t len)
 {
   conn->rx = buf;
   conn->rx_len = len;
-  if (conn->established) {
-    recv_records(p, conn);
-  } else {
-    conn->heard = TRUE;
-    dtls_conn_handshake(p, conn);
-  }
+  if (conn->established)
+    return recv_records(p, conn);
+  conn->heard = TRUE;
+  dtls_conn_handshake(p, conn);
+  return TRUE;
 }
 
 gboolean
@@ -267,11 +278,17 @@ dtls_conn_send(dtls_plugin *p, dtls_conn *conn, const uint8_t *msg, size_t len)
 void
 dtls_conn_close(dtls_plugin *p, dtls_conn *conn, const char *why)
 {
+  dtls_slot *slot = conn->slot;
+  if (slot->previous == conn) {
+    /* The end of a make-before-break overlap: nothing to tell. */
+    dtls_log_addr(p, G_LOG_LEVEL_DEBUG, "previous association closed", &slot->addr, "REASON", why);
+    dtls_table_drop(p->table, conn);
+    return;
+  }
   if (conn->established) {
     gnutls_bye(conn->tls, GNUTLS_SHUT_WR);
     dtls_log_addr(p, G_LOG_LEVEL_INFO, "association closed", &conn->slot->addr, "REASON", why);
   }
-  dtls_slot *slot = conn->slot;
   gboolean last = (slot->current == conn && !slot->pending) || (slot->pending == conn && !slot->current);
   if (last)
     set_peer_state(p, slot, SS_PEER_DOWN);

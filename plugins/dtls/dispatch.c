@@ -18,6 +18,7 @@
 
 /* Datagrams read per wake-up before yielding to the loop's other sources. */
 #define DTLS_RECV_BATCH 256
+#define HELLO_RANDOM_LEN (sizeof ((dtls_conn *) 0)->hello_random)
 
 void
 dtls_log_addr(dtls_plugin *p, GLogLevelFlags level, const char *message,
@@ -56,6 +57,15 @@ stranger(dtls_plugin *p, const struct sockaddr_in *from)
                   from, "HINT", "add the sender to peers.hosts if it is a relay");
 }
 
+/* The client random of a ClientHello (after the record and handshake
+ * headers and client_version), or NULL when the datagram is too short. */
+static const uint8_t *
+hello_random(const uint8_t *buf, size_t len)
+{
+  size_t off = DTLS_RECORD_HLEN + DTLS_HANDSHAKE_HLEN + 2;
+  return len >= off + HELLO_RANDOM_LEN ? buf + off : NULL;
+}
+
 static void
 client_hello(dtls_plugin *p, dtls_slot *slot, const struct sockaddr_in *from, const uint8_t *buf,
              size_t len)
@@ -63,11 +73,20 @@ client_hello(dtls_plugin *p, dtls_slot *slot, const struct sockaddr_in *from, co
   gnutls_dtls_prestate_st prestate;
   if (!dtls_cookie_check(p, from, buf, len, &prestate))
     return;
-  /* A retransmitted ClientHello of the handshake under way. */
-  if (slot && slot->pending && slot->pending->role == DTLS_ROLE_SERVER) {
-    dtls_conn_feed(p, slot->pending, buf, len);
+  const uint8_t *random = hello_random(buf, len);
+  /* A retransmitted ClientHello of the handshake under way (same random).
+   * Another random is a new handshake of a peer that restarted during
+   * ours: it replaces ours at once, as it replaces a client handshake of
+   * ours to the same address (the peer proved its address in the cookie
+   * exchange), instead of waiting for the handshake timeout. */
+  dtls_conn *pending = slot ? slot->pending : NULL;
+  if (pending && pending->role == DTLS_ROLE_SERVER &&
+      (!random || memcmp(random, pending->hello_random, HELLO_RANDOM_LEN) == 0)) {
+    dtls_conn_feed(p, pending, buf, len);
     return;
   }
+  if (pending)
+    ss_instance_count(p->inst, "handshakes_replaced", 1);
   /* A new association; an established one stays in use until this one
    * completes, which is how a restarted peer is taken back (GnuTLS alone
    * would ignore its epoch-0 ClientHello, RFC 6347 section 4.2.8). */
@@ -81,6 +100,8 @@ client_hello(dtls_plugin *p, dtls_slot *slot, const struct sockaddr_in *from, co
     dtls_table_drop(p->table, conn);
     return;
   }
+  if (random)
+    memcpy(conn->hello_random, random, HELLO_RANDOM_LEN);
   gnutls_dtls_prestate_set(conn->tls, &prestate);
   ss_peer *peer = dtls_peer_of(p, from);
   if (peer && !conn->slot->current)
@@ -105,17 +126,22 @@ route(dtls_slot *slot, const dtls_record_info *info)
 }
 
 /* Protected records from a peer's relay port with no association here:
- * this relay restarted and the peer still holds the old one.  Start a
- * handshake at once instead of waiting for its keepalive to expire; the
- * old association is replaced only if the new handshake succeeds, so a
- * forged record costs a handshake attempt at most once per timeout. */
+ * this relay restarted and the peer still holds the old one.  Or handshake
+ * records (not a ClientHello) with no handshake here: this relay restarted
+ * during the peer's handshake with it, and the peer retransmits its flight
+ * until its handshake timeout.  Start a handshake at once instead of
+ * waiting for the peer's keepalive or timeout; the peer takes our
+ * ClientHello in place of its own handshake (client_hello()).  The old
+ * association is replaced only if the new handshake succeeds, so a forged
+ * record costs a handshake attempt at most once per timeout. */
 static void
 no_session(dtls_plugin *p, dtls_slot *slot, const dtls_record_info *info)
 {
   ss_instance_count(p->inst, "no_session", 1);
   gint64 now = g_get_monotonic_time();
-  if (info->cls != DTLS_CLASS_PROTECTED || !slot || !slot->keep || slot->pending ||
-      now < slot->next_attempt_us)
+  gboolean orphan = info->cls == DTLS_CLASS_PROTECTED ||
+                    (info->cls == DTLS_CLASS_HANDSHAKE && slot && !slot->current);
+  if (!orphan || !slot || !slot->keep || slot->pending || now < slot->next_attempt_us)
     return;
   slot->next_attempt_us = now + (gint64) p->handshake_timeout_s * G_USEC_PER_SEC;
   dtls_conn_initiate(p, slot, now);
@@ -140,10 +166,17 @@ on_datagram(dtls_plugin *p, const uint8_t *buf, size_t len, const struct sockadd
     return;
   }
   dtls_conn *conn = route(slot, &info);
-  if (conn)
-    dtls_conn_feed(p, conn, buf, len);
-  else
+  if (!conn) {
     no_session(p, slot, &info);
+    return;
+  }
+  /* During a make-before-break overlap the peer may still send on the
+   * association just replaced: a record the current one does not accept
+   * (its keys do not authenticate it, GnuTLS drops it untouched) is tried
+   * on the previous one.  Each record authenticates under one key only. */
+  if (!dtls_conn_feed(p, conn, buf, len) && conn == slot->current && slot->previous &&
+      dtls_conn_feed(p, slot->previous, buf, len))
+    ss_instance_count(p->inst, "overlap_records", 1);
 }
 
 gboolean

@@ -34,6 +34,10 @@
 #define DTLS_DEAD_AFTER          3
 #define DTLS_RETRY_MAX_S         10     /* cap of the client's retry backoff */
 #define DTLS_TICK_MS             250
+/* The replaced association of a re-key or a restarted peer stays readable
+ * for the handshake timeout plus this (the peer sends on it until its own
+ * handshake ends, retransmissions included). */
+#define DTLS_OVERLAP_EXTRA_S     1
 
 typedef enum { DTLS_MODE_PSK, DTLS_MODE_X509 } dtls_mode;
 
@@ -76,8 +80,11 @@ char *dtls_creds_peer_identity(dtls_creds *creds, gnutls_session_t session);
 /* Creates the TLS session of a new pending @conn; FALSE when GnuTLS fails. */
 gboolean dtls_conn_setup(dtls_plugin *p, dtls_conn *conn);
 void dtls_conn_free(dtls_conn *conn);
-/* Feeds one datagram to @conn.  @conn may be freed on return. */
-void dtls_conn_feed(dtls_plugin *p, dtls_conn *conn, const uint8_t *buf, size_t len);
+/* Feeds one datagram to @conn.  @conn may be freed on return.  FALSE
+ * when @conn is established and no record of the datagram was its own (it
+ * may be another association's of the same address); @conn is then
+ * untouched. */
+gboolean dtls_conn_feed(dtls_plugin *p, dtls_conn *conn, const uint8_t *buf, size_t len);
 /* Drives the handshake of @conn one step (also its first flight). */
 void dtls_conn_handshake(dtls_plugin *p, dtls_conn *conn);
 /* Sends one inner message on established @conn; FALSE on a send error. */

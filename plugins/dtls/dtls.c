@@ -9,7 +9,8 @@
  * Role rule: of two relays, the one with the lower address is the client,
  * so two relays starting together end with one association.  Keepalives
  * detect dead peers; keys are renewed by a fresh association on a schedule
- * (never renegotiation).
+ * (never renegotiation), make-before-break: frames go on the old one until
+ * the new one is up, and both are read during the overlap.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -186,6 +187,13 @@ tick_slot(dtls_plugin *p, dtls_slot *slot, gint64 now)
 {
   gint64 keepalive = (gint64) p->keepalive_s * G_USEC_PER_SEC;
   dtls_conn *cur = slot->current;
+  gint64 overlap = (gint64) (p->handshake_timeout_s + DTLS_OVERLAP_EXTRA_S) * G_USEC_PER_SEC;
+  if (slot->previous && (!cur || now - cur->established_us > overlap)) {
+    gboolean alone = !cur && !slot->pending;
+    dtls_conn_close(p, slot->previous, "end of the overlap");
+    if (alone)
+      return;
+  }
   if (slot->pending && now - slot->pending->started_us >
                            (gint64) (p->handshake_timeout_s + 2) * G_USEC_PER_SEC) {
     dtls_conn_close(p, slot->pending, "handshake timed out");

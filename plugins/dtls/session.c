@@ -102,8 +102,8 @@ dtls_conn *
 dtls_table_begin(dtls_table *table, const struct sockaddr_in *addr, dtls_role role, gint64 now_us)
 {
   dtls_slot *slot = dtls_table_lookup(table, addr);
-  gboolean replaces_server = slot && slot->pending && slot->pending->role == DTLS_ROLE_SERVER;
-  if (role == DTLS_ROLE_SERVER && !replaces_server && table->half_open >= table->max_half_open)
+  gboolean replaces = slot && slot->pending;
+  if (role == DTLS_ROLE_SERVER && !replaces && table->half_open >= table->max_half_open)
     return NULL;
   slot = dtls_table_ensure(table, addr);
   conn_release(table, slot->pending);
@@ -128,7 +128,8 @@ dtls_table_established(dtls_table *table, dtls_conn *conn)
     table->half_open--;
   conn->established = TRUE;
   slot->pending = NULL;
-  conn_release(table, slot->current);
+  conn_release(table, slot->previous);
+  slot->previous = slot->current;
   slot->current = conn;
 }
 
@@ -140,10 +141,12 @@ dtls_table_drop(dtls_table *table, dtls_conn *conn)
     slot->pending = NULL;
   else if (slot->current == conn)
     slot->current = NULL;
+  else if (slot->previous == conn)
+    slot->previous = NULL;
   else
     g_return_if_reached();
   conn_release(table, conn);
-  if (!slot->pending && !slot->current && !slot->keep)
+  if (!slot->pending && !slot->current && !slot->previous && !slot->keep)
     g_hash_table_remove(table->slots, &slot->key);
 }
 
@@ -152,6 +155,7 @@ dtls_table_remove(dtls_table *table, dtls_slot *slot)
 {
   conn_release(table, g_steal_pointer(&slot->pending));
   conn_release(table, g_steal_pointer(&slot->current));
+  conn_release(table, g_steal_pointer(&slot->previous));
   g_hash_table_remove(table->slots, &slot->key);
 }
 

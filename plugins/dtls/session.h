@@ -1,10 +1,13 @@
 /* snowsignal - UDP broadcast relay
  * session.h: the dtls transport's session table.  Associations are keyed
  * by the remote address and port (one UDP socket serves them all).  Each
- * slot holds at most two: the established one frames are sent on, and a
+ * slot holds at most three: the established one frames are sent on, a
  * pending one whose handshake is under way (the first, a re-key, or a
- * restarted peer's new ClientHello, RFC 6347 section 4.2.8); the pending
- * one replaces the established one only when its handshake completes.
+ * restarted peer's new ClientHello, RFC 6347 section 4.2.8), and the
+ * previous one.  The pending one replaces the established one only when
+ * its handshake completes (make-before-break); the one it replaces stays
+ * readable as "previous" for a while, because the peer may still send on
+ * it until its own side of the handshake ends.
  *
  * The table knows nothing of GnuTLS: a conn carries the TLS session as an
  * opaque pointer, freed by the callback given to dtls_table_new().
@@ -40,6 +43,9 @@ typedef struct dtls_conn {
   GSource *timer;             /* handshake retransmission, only while handshaking */
   const uint8_t *rx;          /* the datagram being fed to the session, or NULL */
   size_t rx_len;
+  /* Server: the random of the ClientHello that began the handshake, to
+   * tell its retransmission from a restarted peer's new one. */
+  uint8_t hello_random[32];
 } dtls_conn;
 
 struct dtls_slot {
@@ -47,6 +53,7 @@ struct dtls_slot {
   struct sockaddr_in addr;
   dtls_conn *current;         /* established: frames go here */
   dtls_conn *pending;         /* handshake under way */
+  dtls_conn *previous;        /* replaced by current, still read for a while */
   gboolean keep;              /* a configured peer's slot: kept while empty */
   gboolean initiator;         /* the role rule makes this side the client */
   gint64 next_attempt_us;     /* client: earliest next handshake */
@@ -67,12 +74,14 @@ dtls_slot *dtls_table_ensure(dtls_table *table, const struct sockaddr_in *addr);
 dtls_slot *dtls_table_find_established(dtls_table *table, uint32_t addr_be);
 
 /* Starts a pending association to or from @addr, replacing a pending one.
- * NULL when @role is server and max_half_open server handshakes are
- * already under way: a flood of verified ClientHellos stays bounded. */
+ * NULL when @role is server, the slot has no pending association to
+ * replace, and max_half_open server handshakes are already under way: a
+ * flood of verified ClientHellos stays bounded (one pending per slot). */
 dtls_conn *dtls_table_begin(dtls_table *table, const struct sockaddr_in *addr,
                             dtls_role role, gint64 now_us);
 /* Pending @conn completed its handshake: it becomes the slot's current
- * association, the previous one is freed. */
+ * association, the current one becomes the previous one (an older
+ * previous one is freed). */
 void dtls_table_established(dtls_table *table, dtls_conn *conn);
 /* Frees @conn; its slot goes too when empty and not kept. */
 void dtls_table_drop(dtls_table *table, dtls_conn *conn);

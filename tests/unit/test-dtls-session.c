@@ -1,7 +1,8 @@
 /* snowsignal - UDP broadcast relay
  * test-dtls-session.c: the dtls transport's session table: slots keyed by
  * address and port, a pending association replacing the established one
- * only when it completes, and the cap on half-open server handshakes.
+ * only when it completes (the replaced one kept as previous for the
+ * make-before-break overlap), and the cap on half-open server handshakes.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -46,12 +47,23 @@ test_replace_on_completion(void)
   g_assert_true(slot->current == first && slot->pending == second);
   g_assert_cmpuint(dtls_table_half_open(t), ==, 1);
   dtls_table_established(t, second);
-  g_assert_true(slot->current == second && slot->pending == NULL);
-  g_assert_cmpuint(freed, ==, 1);
+  g_assert_true(slot->current == second && slot->pending == NULL && slot->previous == first);
+  g_assert_cmpuint(freed, ==, 0);
   g_assert_cmpuint(dtls_table_half_open(t), ==, 0);
+  /* A re-key: the older previous one goes. */
+  dtls_conn *third = dtls_table_begin(t, &a, DTLS_ROLE_CLIENT, 3);
+  dtls_table_established(t, third);
+  g_assert_true(slot->current == third && slot->previous == second);
+  g_assert_cmpuint(freed, ==, 1);
+  /* The end of the overlap; then the slot lives while any association does. */
   dtls_table_drop(t, second);
+  g_assert_true(slot->previous == NULL && slot->current == third);
+  dtls_table_established(t, dtls_table_begin(t, &a, DTLS_ROLE_CLIENT, 4));
+  dtls_table_drop(t, slot->current);
+  g_assert_true(dtls_table_lookup(t, &a) == slot && slot->previous == third);
+  dtls_table_drop(t, third);
   g_assert_null(dtls_table_lookup(t, &a));
-  g_assert_cmpuint(freed, ==, 2);
+  g_assert_cmpuint(freed, ==, 4);
   dtls_table_free(t);
 }
 
@@ -94,6 +106,12 @@ test_half_open_cap(void)
   /* Replacing a pending server handshake of the same address is allowed. */
   struct sockaddr_in again = addr("192.0.2.9", 1000);
   g_assert_nonnull(dtls_table_begin(t, &again, DTLS_ROLE_SERVER, 2));
+  g_assert_cmpuint(dtls_table_half_open(t), ==, 3);
+  /* So is replacing a client handshake of ours by the peer's (a role
+   * conflict after a restart): bounded by one pending per slot. */
+  g_assert_nonnull(dtls_table_begin(t, &more, DTLS_ROLE_SERVER, 2));
+  g_assert_cmpuint(dtls_table_half_open(t), ==, 4);
+  dtls_table_drop(t, dtls_table_lookup(t, &more)->pending);
   g_assert_cmpuint(dtls_table_half_open(t), ==, 3);
   /* A failed handshake frees its place. */
   dtls_table_drop(t, conns[1]);
