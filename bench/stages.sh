@@ -42,11 +42,11 @@ sed -n 's/^RECV /# receiver: /p' "$SS_TMP/rx2.out"
 bench_stop_relays
 
 # Whole loop: g_main_loop_run (GLib dispatch included, per packet).
-# Capture: on_capture (ring walk, parse, chain, queueing, flush).
+# Capture: capture_dispatch/on_capture (ring walk, parse, chain, queueing, flush).
 # Chain: ss_chain_run (mac-self, ip-self, ...).  Send: udp_mesh_send (queue)
 # and udp_mesh_flush (sendmmsg).  Receive: on_readable (recvmmsg, peer
 # check) around ss_relay_deliver: checks, inbound chain, rewrite, emit.
-STAGES="g_main_loop_run on_capture capture_one ss_packet_parse ss_chain_run udp_mesh_send udp_mesh_flush on_readable handle_datagram ss_relay_deliver ss_frame_rewrite_for_segment ss_frame_fragment emit_one"
+STAGES="g_main_loop_run capture_dispatch on_capture capture_one ss_packet_parse ss_chain_run udp_mesh_send udp_mesh_flush on_readable handle_datagram ss_relay_deliver ss_frame_rewrite_for_segment ss_frame_fragment emit_one"
 i=1
 for p in $PIDS; do
 	echo "# relay $i (pid $p): inclusive instructions per packet"
