@@ -34,9 +34,9 @@
 
 /* The ring is mapped into the process and counts in its RSS in full, so its
  * slots are sized for what the relay mostly carries, PVA searches of a few
- * hundred bytes at most: a 512-byte slot holds a frame of up to 432 bytes
- * (the rest is the kernel's header), and 512 KiB of them hold 1024 frames,
- * 10 ms of a 100k frames/s burst.  A longer frame comes whole through the
+ * hundred bytes at most: a 512-byte slot holds a frame of up to 446 bytes
+ * (the kernel puts it 66 bytes in, after its header), and 512 KiB of them
+ * hold 1024 frames, 10 ms of a 100k frames/s burst.  A longer frame comes whole through the
  * socket's ordinary receive queue (PACKET_COPY_THRESH), with its truncated
  * copy in the ring marking its place. */
 #define SS_RING_SLOT_BYTES  512u
