@@ -5,15 +5,20 @@
  *   transport -> ss_instance_deliver -> checks -> inbound chain
  *             -> rewrite for this segment -> [fragmentation] -> segment
  *
- * Nothing here allocates: every buffer is preallocated in ss_relay_new().
+ * Both run in batches, one system call per batch rather than per packet:
+ * a wake-up drains the capture ring and the transports flush once after
+ * it; frames to emit are queued and leave together just before the loop
+ * polls again (capture_prepare()).
+ *
+ * Nothing here allocates: every buffer is preallocated in ss_relay_new()
+ * or when the segment and the transports open.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <config.h>
 
-#include <errno.h>
 #include <string.h>
-#include <glib-unix.h>
+#include <glib.h>
 
 #include <snowsignal/log.h>
 #include "log.h"
