@@ -134,6 +134,9 @@ ss_options_help(void)
   return help;
 }
 
+static gboolean options_from_env(ss_options *o, char **port_b_io, char **port_m_io,
+                                 GError **error);
+
 gboolean
 ss_options_parse(ss_options *o, int *argc, char ***argv, GError **error)
 {
@@ -148,20 +151,30 @@ ss_options_parse(ss_options *o, int *argc, char ***argv, GError **error)
   char **parse_args = g_memdup2(args, sizeof(char *) * (gsize) (n + 1));
   gboolean ok = g_option_context_parse(ctx, &n, &parse_args, error);
   g_option_context_free(ctx);
-  if (ok) {
-    /* What GOption left: the program name and any subcommand.  Copy them to
-     * a vector the caller owns via the returned argv. */
-    *argc = n;
-    *argv = g_strdupv(parse_args);
-  }
+  /* What GOption left: the program name and any subcommand. */
+  g_auto(GStrv) rest = ok ? g_strdupv(parse_args) : NULL;
   g_free(parse_args);
   g_strfreev(args);
-  if (!ok)
+  if (!ok || !options_from_env(o, &port_b, &port_m, error))
     return FALSE;
+  /* Only on success does the caller own a new argv. */
+  *argc = n;
+  *argv = g_steal_pointer(&rest);
+  return TRUE;
+}
+
+/* The environment, for what the command line left unset, then the checks
+ * of the values that are numbers or names. */
+static gboolean
+options_from_env(ss_options *o, char **port_b_io, char **port_m_io, GError **error)
+{
+  char *port_b = *port_b_io, *port_m = *port_m_io;
 
   from_env(&o->interface, &o->interface_origin, "--target-interface", "TARGET_INTERFACE");
   from_env(&port_b, &o->broadcast_port_origin, "--broadcast-port", "BDCAST_PORT");
   from_env(&port_m, &o->mesh_port_origin, "--mesh-port", "MESH_PORT");
+  *port_b_io = port_b;
+  *port_m_io = port_m;
   from_env(&o->log_level, &o->log_level_origin, "--log-level", "LOGLEVEL");
   if (!o->control_socket && g_getenv("SNOWSIGNAL_CONTROL_SOCKET"))
     o->control_socket = g_strdup(g_getenv("SNOWSIGNAL_CONTROL_SOCKET"));

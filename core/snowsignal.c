@@ -159,6 +159,11 @@ query_status(const ss_options *opts, const ss_conf *conf)
                                           : conf ? conf->control_socket : SS_DEFAULT_CONTROL_SOCKET;
   char *answer = NULL;
   GError *error = NULL;
+  if (!*path) {
+    fprintf(stderr, "snowsignal: no control socket is configured (control_socket, "
+                    "--control-socket or SNOWSIGNAL_CONTROL_SOCKET is empty)\n");
+    return EXIT_FAILURE;
+  }
   if (!ss_control_query(path, opts->json, &answer, &error)) {
     fprintf(stderr, "snowsignal: %s\n", error->message);
     g_error_free(error);
