@@ -44,7 +44,7 @@ version = 1;
 instances = (
   { name = "mac-self"; plugin = "mac-self"; },
   { name = "ip-self"; plugin = "ip-self"; },
-  { name = "mesh"; plugin = "dtls"; keepalive = ${DTLS_KEEPALIVE:-1}; handshake_timeout = 4; $2 }
+  { name = "mesh"; plugin = "dtls"; keepalive = ${DTLS_KEEPALIVE:-1}; handshake_timeout = ${DTLS_HANDSHAKE_TIMEOUT:-4}; $2 }
 );
 outbound = [ "mac-self", "ip-self" ];
 inbound = [ ];

@@ -2,7 +2,8 @@
 # Re-keying of the dtls transport under traffic, make-before-break: two
 # relays in PSK mode renew their association every second while a stream
 # of broadcasts crosses in each direction at 1 per ms; every datagram must
-# arrive exactly once, across several re-keys.
+# arrive exactly once, across several re-keys.  Then a relay restarted in
+# the middle of a handshake is taken back at once, not after the timeout.
 #
 #   segment A 10.201.1.0/24                          segment B 10.201.2.0/24
 #   cli .10                                          srv .10
@@ -19,7 +20,7 @@
 . "$(dirname "$0")/dtls-lib.sh"
 ss_init
 dtls_need_tools
-ss_plan 7
+ss_plan 9
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2 D=10.201.1.5
@@ -36,11 +37,28 @@ ss_host srv r 2 10
 ss_host relB r 2 2
 ss_host delay r 1 5
 
-# delay.py HOST A B MS: datagrams from A to HOST:7125 leave HOST:7126 for
-# B:7125 MS milliseconds later, and back; order is kept.
+# delay.py HOST A B MS DROP: datagrams from A to HOST:7125 leave HOST:7126
+# for B:7125 MS milliseconds later, and back; order is kept.  While file
+# DROP holds "SIDE TYPE OFFSET VALUE", datagrams from SIDE (a or b) whose
+# first record is of content TYPE and whose byte OFFSET is VALUE are lost.
 cat >"$T/delay.py" <<'EOF2'
 import heapq, itertools, select, socket, sys, time
 host, a, b, ms = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]) / 1000
+drop_file, rule, rule_at = sys.argv[5], None, 0.0
+
+def dropped(side, data):
+    global rule, rule_at
+    if time.monotonic() - rule_at > 0.02:
+        rule_at = time.monotonic()
+        try:
+            with open(drop_file) as f:
+                rule = f.read().split()
+        except OSError:
+            rule = None
+    if not rule or rule[0] != side or len(data) <= int(rule[2]):
+        return False
+    return data[0] == int(rule[1]) and data[int(rule[2])] == int(rule[3])
+
 sa = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sa.bind((host, 7125))
 sb = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -57,12 +75,14 @@ while True:
     timeout = max(0.0, queue[0][0] - now) if queue else 1.0
     for s in select.select([sa, sb], [], [], timeout)[0]:
         data, src = s.recvfrom(65535)
+        if dropped("a" if src[0] == a else "b", data):
+            continue
         if s is sa and src[0] == a:
             heapq.heappush(queue, (time.monotonic() + ms, next(seq), sb, data, (b, 7125)))
         elif s is sb and src[0] == b:
             heapq.heappush(queue, (time.monotonic() + ms, next(seq), sa, data, (a, 7125)))
 EOF2
-ss_bg delay "$T/delay.out" python3 "$T/delay.py" $D $A $B $DELAY_MS
+ss_bg delay "$T/delay.out" python3 "$T/delay.py" $D $A $B $DELAY_MS "$T/drop"
 ss_wait_for "$T/delay.out" '^READY' 1 5 || ss_dump "$T/delay.out"
 
 dtls_psk "$T/mesh.psk" relays
@@ -143,4 +163,45 @@ fi
 # Under --enable-sanitizers a leak or an error report makes the exit non-zero.
 clean_exit() { ss_stop "$PID_A" && ss_stop "$PID_B"; }
 ss_check "both relays exit 0 on SIGTERM (no sanitizer report)" clean_exit
+
+# ---- a relay restarted in the middle of a handshake ------------------------
+# A long handshake timeout (15 s): without a remedy the surviving relay
+# waits that long for its half-open handshake to fail.
+DTLS_HANDSHAKE_TIMEOUT=15 dtls_conf "$T/slow.conf" "psk_file = \"$T/mesh.psk\";"
+
+# midway SIDE RULE VICTIM: relays B then A start while the forwarder loses
+# the datagrams RULE matches from SIDE; once the handshake is stuck halfway
+# VICTIM (relA or relB) is killed with SIGKILL and restarted without loss.
+# Succeeds when the survivor establishes the association within 5 s.
+midway() {
+	echo "$1 $2" >"$T/drop"
+	dtls_relay relB "$T/m$3-B.log" "$T/slow.conf" $D:7126 && _pb=$SS_RELAY_PID
+	dtls_relay relA "$T/m$3-A.log" "$T/slow.conf" $D:7125 && _pa=$SS_RELAY_PID
+	sleep 1.5 # A's ClientHello, the cookie exchange, then stuck
+	if [ "$3" = relB ]; then _victim=$_pb _survivor=$T/m$3-A.log; else _victim=$_pa _survivor=$T/m$3-B.log; fi
+	_before=$(ss_count "$_survivor" 'association established')
+	dtls_kill9 "$_victim"
+	rm -f "$T/drop"
+	if [ "$3" = relB ]; then
+		dtls_relay relB "$T/m$3-B2.log" "$T/slow.conf" $D:7126 && _pb=$SS_RELAY_PID
+	else
+		dtls_relay relA "$T/m$3-A2.log" "$T/slow.conf" $D:7125 && _pa=$SS_RELAY_PID
+	fi
+	ss_wait_for "$_survivor" 'association established' $((_before + 1)) 5
+	_rc=$?
+	ss_diag "$3 restarted mid-handshake: survivor's associations $_before -> $(ss_count "$_survivor" 'association established')"
+	[ $_rc = 0 ] || for f in "$T/m$3"-*.log; do ss_dump "$f" 25; done
+	ss_stop "$_pa"
+	ss_stop "$_pb"
+	return $_rc
+}
+# The server's last flight (ChangeCipherSpec first) is lost: A waits for it
+# while B holds an association; then B restarts and gets A's retransmitted
+# flight, with no state for it.
+ss_check "server restarted mid-handshake: the client's half-open handshake is replaced within 5 s (timeout 15 s)" \
+	midway b "20 0 20" relB
+# The client's key exchange (handshake type 16) is lost: B waits in a
+# half-open server handshake; then A restarts with a new ClientHello.
+ss_check "client restarted mid-handshake: its new ClientHello replaces the server's half-open handshake within 5 s" \
+	midway a "22 13 16" relA
 [ "$SS_TAP_FAILED" = 0 ]
