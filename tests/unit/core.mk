@@ -34,3 +34,7 @@ dist_check_SCRIPTS += tests/integration/reload.sh
 # The status subcommand over the control socket; dropping root (--user).
 TESTS += tests/integration/status-and-user.sh
 dist_check_SCRIPTS += tests/integration/status-and-user.sh
+
+# sd_notify: READY, RELOADING, WATCHDOG, STOPPING to a stand-in manager.
+TESTS += tests/integration/notify.sh
+dist_check_SCRIPTS += tests/integration/notify.sh
