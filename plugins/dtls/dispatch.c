@@ -179,26 +179,41 @@ on_datagram(dtls_plugin *p, const uint8_t *buf, size_t len, const struct sockadd
     ss_instance_count(p->inst, "overlap_records", 1);
 }
 
+void
+dtls_setup_receive(dtls_plugin *p)
+{
+  p->rx_buf = g_malloc((size_t) DTLS_RECV_SLOTS * DTLS_MAX_DATAGRAM);
+  for (unsigned i = 0; i < DTLS_RECV_SLOTS; i++) {
+    p->rx_iov[i] = (struct iovec) { p->rx_buf + (size_t) i * DTLS_MAX_DATAGRAM, DTLS_MAX_DATAGRAM };
+    p->rx_msgs[i].msg_hdr = (struct msghdr) { .msg_name = &p->rx_from[i],
+                                              .msg_iov = &p->rx_iov[i], .msg_iovlen = 1 };
+  }
+}
+
 gboolean
 dtls_on_readable(gint fd, GIOCondition cond, gpointer data)
 {
   dtls_plugin *p = data;
-  for (int i = 0; i < DTLS_RECV_BATCH; i++) {
-    struct sockaddr_in from;
-    memset(&from, 0, sizeof from);
-    socklen_t fromlen = sizeof from;
-    ssize_t n = recvfrom(fd, p->rx_buf, DTLS_MAX_DATAGRAM, MSG_DONTWAIT | MSG_TRUNC,
-                         (struct sockaddr *) &from, &fromlen);
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+  for (int done = 0; done < DTLS_RECV_BATCH;) {
+    for (unsigned i = 0; i < DTLS_RECV_SLOTS; i++) {
+      p->rx_msgs[i].msg_hdr.msg_namelen = sizeof p->rx_from[i];
+      p->rx_from[i].sin_family = AF_UNSPEC;
+    }
+    int n = recvmmsg(fd, p->rx_msgs, DTLS_RECV_SLOTS, MSG_DONTWAIT, NULL);
+    if (n <= 0) {
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
         ss_instance_count(p->inst, "receive_errors", 1);
       break;
     }
-    if ((size_t) n > DTLS_MAX_DATAGRAM || from.sin_family != AF_INET) {
-      ss_instance_count(p->inst, "not_dtls", 1);
-      continue;
+    for (int i = 0; i < n; i++) {
+      if ((p->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || p->rx_from[i].sin_family != AF_INET)
+        ss_instance_count(p->inst, "not_dtls", 1);
+      else
+        on_datagram(p, p->rx_iov[i].iov_base, p->rx_msgs[i].msg_len, &p->rx_from[i]);
     }
-    on_datagram(p, p->rx_buf, (size_t) n, &from);
+    done += n;
+    if (n < DTLS_RECV_SLOTS)
+      break;
   }
   return G_SOURCE_CONTINUE;
 }

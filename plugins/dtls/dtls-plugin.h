@@ -8,6 +8,9 @@
 #ifndef SNOWSIGNAL_DTLS_PLUGIN_H
 #define SNOWSIGNAL_DTLS_PLUGIN_H
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <gnutls/gnutls.h>
 #include <gnutls/dtls.h>
 
@@ -23,6 +26,13 @@
  * this minus the magic are counted and not sent. */
 #define DTLS_MAX_PLAINTEXT       16384
 #define DTLS_MAX_DATAGRAM        65535
+/* Datagrams one recvmmsg() reads (one system call for a burst; a slot's
+ * pages become resident only as datagrams that long arrive). */
+#define DTLS_RECV_SLOTS          16
+/* Socket receive buffer asked for, as udp-mesh's: bursts of searches
+ * queue instead of overflowing while the relay waits for a CPU (capped
+ * at net.core.rmem_max without CAP_NET_ADMIN). */
+#define DTLS_RECV_BUFFER_BYTES   (4 * 1024 * 1024)
 /* Handshake flights stay at GnuTLS's conservative default MTU so they
  * pass any path; the data MTU is raised once the association is up. */
 #define DTLS_HANDSHAKE_MTU       1200
@@ -58,7 +68,10 @@ typedef struct {
   int fd;
   GSource *source;
   GSource *tick;
-  uint8_t *rx_buf;
+  uint8_t *rx_buf;             /* DTLS_RECV_SLOTS datagrams */
+  struct mmsghdr rx_msgs[DTLS_RECV_SLOTS];
+  struct iovec rx_iov[DTLS_RECV_SLOTS];
+  struct sockaddr_in rx_from[DTLS_RECV_SLOTS];
   uint8_t *tx_buf;            /* "SS" + frame, the inner message sent */
   uint8_t *plain_buf;         /* a record decrypted */
   gint64 last_fail_log_us;
@@ -103,6 +116,8 @@ gboolean dtls_cookie_check(dtls_plugin *p, const struct sockaddr_in *from,
                            const uint8_t *buf, size_t len, gnutls_dtls_prestate_st *prestate);
 
 /* dispatch.c */
+/* Allocates the receive slots and points recvmmsg()'s headers at them. */
+void dtls_setup_receive(dtls_plugin *p);
 gboolean dtls_on_readable(gint fd, GIOCondition cond, gpointer data);
 /* The configured peer @addr belongs to, or NULL. */
 ss_peer *dtls_peer_of(dtls_plugin *p, const struct sockaddr_in *addr);
