@@ -64,7 +64,9 @@ typedef enum {
 
 /* The core's answer to a frame a transport delivered. */
 typedef enum {
-  SS_DELIVER_EMITTED = 0,  /* passed the inbound chain, broadcast on the segment */
+  SS_DELIVER_EMITTED = 0,  /* passed the inbound chain and queued for broadcast on the
+                            * segment (sent in a batch before the loop next waits; a
+                            * send that fails then is counted and logged by the core) */
   SS_DELIVER_DROPPED,      /* dropped by the inbound chain */
   SS_DELIVER_INVALID,      /* not a frame the relay may emit; counted and logged */
   SS_DELIVER_EMIT_FAILED   /* the segment send failed; counted and logged */
