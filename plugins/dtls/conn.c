@@ -20,6 +20,8 @@ conn_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
 {
   dtls_conn *conn = ptr;
   dtls_plugin *p = conn->owner;
+  if (p->tx_queueing && dtls_txq_push(p, &conn->slot->addr, data, len))
+    return (ssize_t) len;
   ssize_t n = sendto(p->fd, data, len, MSG_DONTWAIT, (const struct sockaddr *) &conn->slot->addr,
                      sizeof conn->slot->addr);
   if (n >= 0)

@@ -85,6 +85,15 @@ client_hello(dtls_plugin *p, dtls_slot *slot, const struct sockaddr_in *from, co
     dtls_conn_feed(p, pending, buf, len);
     return;
   }
+  /* Both sides opened a client handshake at once (this one out of the
+   * role rule, on the peer's stray records: no_session()).  If each
+   * yielded to the other's ClientHello, both would wait as servers until
+   * the timeout: the side that is the client by the role rule yields, this
+   * one goes on, and its ClientHello becomes the association. */
+  if (pending && pending->role == DTLS_ROLE_CLIENT && !slot->initiator) {
+    ss_instance_count(p->inst, "hello_crossed", 1);
+    return;
+  }
   if (pending)
     ss_instance_count(p->inst, "handshakes_replaced", 1);
   /* A new association; an established one stays in use until this one

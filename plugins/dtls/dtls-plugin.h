@@ -33,6 +33,11 @@
  * queue instead of overflowing while the relay waits for a CPU (capped
  * at net.core.rmem_max without CAP_NET_ADMIN). */
 #define DTLS_RECV_BUFFER_BYTES   (4 * 1024 * 1024)
+/* Records queued for one sendmmsg() (txq.c); a slot holds the largest
+ * record (plaintext, header, explicit nonce, tag); its pages become
+ * resident only as records that long are queued. */
+#define DTLS_TXQ_SLOTS           64
+#define DTLS_TXQ_SLOT_BYTES      (DTLS_MAX_PLAINTEXT + 256)
 /* Handshake flights stay at GnuTLS's conservative default MTU so they
  * pass any path; the data MTU is raised once the association is up. */
 #define DTLS_HANDSHAKE_MTU       1200
@@ -72,6 +77,12 @@ typedef struct {
   struct mmsghdr rx_msgs[DTLS_RECV_SLOTS];
   struct iovec rx_iov[DTLS_RECV_SLOTS];
   struct sockaddr_in rx_from[DTLS_RECV_SLOTS];
+  gboolean tx_queueing;       /* send() is encrypting: records go to the queue */
+  uint8_t *txq_buf;
+  struct mmsghdr txq_msgs[DTLS_TXQ_SLOTS];
+  struct iovec txq_iov[DTLS_TXQ_SLOTS];
+  struct sockaddr_in txq_to[DTLS_TXQ_SLOTS];
+  unsigned txq_len;
   uint8_t *tx_buf;            /* "SS" + frame, the inner message sent */
   uint8_t *plain_buf;         /* a record decrypted */
   gint64 last_fail_log_us;
@@ -106,6 +117,13 @@ gboolean dtls_conn_send(dtls_plugin *p, dtls_conn *conn, const uint8_t *msg, siz
 void dtls_conn_close(dtls_plugin *p, dtls_conn *conn, const char *why);
 /* Starts a client handshake to @slot's address. */
 void dtls_conn_initiate(dtls_plugin *p, dtls_slot *slot, gint64 now_us);
+
+/* txq.c */
+void dtls_txq_setup(dtls_plugin *p);
+void dtls_txq_clear(dtls_plugin *p);
+/* Queues a record to @to; FALSE when it cannot be queued (send it now). */
+gboolean dtls_txq_push(dtls_plugin *p, const struct sockaddr_in *to, const void *data, size_t len);
+void dtls_txq_flush(dtls_plugin *p);
 
 /* cookie.c */
 gboolean dtls_cookie_init(dtls_plugin *p, GError **error);

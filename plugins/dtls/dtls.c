@@ -261,6 +261,7 @@ dtls_start(void *data, GError **error)
   }
   p->table = dtls_table_new(p->max_half_open, dtls_conn_free);
   dtls_setup_receive(p);
+  dtls_txq_setup(p);
   p->plain_buf = g_malloc(DTLS_MAX_PLAINTEXT);
   p->tx_buf = g_malloc(DTLS_MAX_PLAINTEXT);
   p->source = g_unix_fd_source_new(p->fd, G_IO_IN);
@@ -286,6 +287,7 @@ dtls_stop(void *data)
     g_source_destroy(p->source);
   g_clear_pointer(&p->source, g_source_unref);
   g_clear_pointer(&p->table, dtls_table_free);
+  dtls_txq_clear(p);
   if (p->fd >= 0)
     close(p->fd);
   p->fd = -1;
@@ -333,6 +335,7 @@ dtls_send(void *data, const ss_packet *pkt)
   memcpy(p->tx_buf, SS_MESH_MAGIC, SS_MESH_MAGIC_LEN);
   memcpy(p->tx_buf + SS_MESH_MAGIC_LEN, pkt->frame, pkt->len);
   const GPtrArray *peers = ss_instance_get_peers(p->inst);
+  p->tx_queueing = TRUE; /* sent by dtls_flush() */
   for (guint i = 0; i < peers->len; i++) {
     ss_peer *peer = g_ptr_array_index(peers, i);
     dtls_slot *slot = ready_slot(p, peer);
@@ -345,6 +348,15 @@ dtls_send(void *data, const ss_packet *pkt)
       ss_peer_note_error(peer, p->inst, "DTLS record send failed");
     }
   }
+  p->tx_queueing = FALSE;
+}
+
+static void
+dtls_flush(void *data)
+{
+  dtls_plugin *p = data;
+  if (p->txq_len)
+    dtls_txq_flush(p);
 }
 
 static const ss_plugin_desc dtls_desc = {
@@ -360,6 +372,7 @@ static const ss_plugin_desc dtls_desc = {
   .instance_stop = dtls_stop,
   .instance_free = dtls_free,
   .send = dtls_send,
+  .flush = dtls_flush,
   .peers_changed = dtls_peers_changed,
 };
 
