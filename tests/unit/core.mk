@@ -38,3 +38,8 @@ dist_check_SCRIPTS += tests/integration/status-and-user.sh
 # sd_notify: READY, RELOADING, WATCHDOG, STOPPING to a stand-in manager.
 TESTS += tests/integration/notify.sh
 dist_check_SCRIPTS += tests/integration/notify.sh
+
+# Interoperability with the original Python SnowSignal 0.1.x, both ways;
+# skips unless SS_ORIGINAL_DIR points at it (see the script's header).
+TESTS += tests/integration/interop-original.sh
+dist_check_SCRIPTS += tests/integration/interop-original.sh
