@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include <string.h>
+#include <net/if.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 
@@ -135,10 +136,44 @@ ss_relay_new_with_loader(ss_conf *conf, ss_loader *loader, GError **error)
   return relay;
 }
 
+/* The segment's interface went away (a container restarted, a link was
+ * re-created): the socket bound to its old index is dead, so close it, say
+ * so, and open a new one when an interface of that name is back. */
+static void
+follow_interface(ss_relay *relay)
+{
+  const ss_conf *conf = relay->conf;
+  int ifindex = (int) if_nametoindex(conf->interface);
+  if (relay->segment && ifindex == ss_segment_get_ifindex(relay->segment))
+    return;
+  if (relay->segment) {
+    ss_relay_path_stop(relay);
+    g_clear_pointer(&relay->segment, ss_segment_close);
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+           "the segment's interface is gone; nothing is captured or emitted until it is back",
+           "INTERFACE", conf->interface);
+  }
+  if (ifindex == 0)
+    return;
+  GError *error = NULL;
+  relay->segment = ss_segment_open(conf->interface, conf->broadcast_ports,
+                                   conf->n_broadcast_ports, &error);
+  if (!relay->segment) {
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "cannot reopen the segment's interface",
+           "INTERFACE", conf->interface, "ERROR", error->message);
+    g_error_free(error);
+    return;
+  }
+  ss_relay_path_start(relay);
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "the segment's interface is back; relaying again",
+         "INTERFACE", conf->interface);
+}
+
 static void
 on_host_changed(void *user)
 {
   ss_relay *relay = user;
+  follow_interface(relay);
   if (relay->segment)
     ss_host_link_mac(relay->host, ss_segment_get_ifindex(relay->segment), relay->own_mac);
   ss_peer_set_rebuild(relay->peers);

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ss_init
-ss_plan 14
+ss_plan 17
 conf="$SS_TOP_SRCDIR/etc/snowsignal.conf"
 out="$SS_TMP/out"
 err="$SS_TMP/err"
@@ -58,6 +58,24 @@ ss_stop "$SS_RELAY_PID"
 st=$?
 ss_check "SIGTERM stops the relay with exit 0" [ "$st" -eq 0 ]
 ss_check "the counters are logged again at shutdown" ss_wait_for "$log" 'relay counters' 2 1
+
+# The interface goes away and comes back while the relay runs.
+ss_start_relay solo "$SS_TMP/relay2.log" -c "$conf" -t d0 --other-relays 10.201.99.3 ||
+	ss_dump "$SS_TMP/relay2.log"
+pid=$(ss_relay_pid solo)
+ip -n "$(ss_nsname solo)" link del d0
+ss_check "a vanished interface is reported" \
+	ss_wait_for "$SS_TMP/relay2.log" "interface is gone.*interface=d0" 1 5
+ip -n "$(ss_nsname solo)" link add d0 type veth peer name d1
+ip -n "$(ss_nsname solo)" addr add 10.201.99.9/24 dev d1
+ip -n "$(ss_nsname solo)" link set d0 up
+ip -n "$(ss_nsname solo)" link set d1 up
+ss_check "and its return too" ss_wait_for "$SS_TMP/relay2.log" "interface is back.*interface=d0" 1 5
+ss_in solo "$SS_TOOLS/ss-udp-send" --src 10.201.99.9:40000 --dev d1 --dest 255.255.255.255 >/dev/null
+kill -USR1 "$pid"
+ss_check "the relay captures on the new interface" \
+	ss_wait_for "$SS_TMP/relay2.log" 'relay counters captured=1 ' 1 5
+ss_stop "$SS_RELAY_PID"
 
 ss_in solo "$SS_RELAY" -c "$conf" -t nosuch0 >"$out" 2>&1
 st=$?
