@@ -79,43 +79,21 @@ dtls_conn_setup(dtls_plugin *p, dtls_conn *conn)
   return TRUE;
 }
 
-static void
-timer_cancel(dtls_conn *conn)
-{
-  if (conn->timer) {
-    g_source_destroy(conn->timer);
-    g_clear_pointer(&conn->timer, g_source_unref);
-  }
-}
-
 void
 dtls_conn_free(dtls_conn *conn)
 {
-  timer_cancel(conn);
   if (conn->tls)
     gnutls_deinit(conn->tls);
   conn->tls = NULL;
 }
 
-static gboolean
-on_retransmit(gpointer data)
-{
-  dtls_conn *conn = data;
-  g_clear_pointer(&conn->timer, g_source_unref);
-  dtls_conn_handshake(conn->owner, conn);
-  return G_SOURCE_REMOVE;
-}
-
 /* Armed only while a handshake is under way: GnuTLS says when its next
- * flight is due (RFC 6347 section 4.2.4). */
+ * flight is due (RFC 6347 section 4.2.4); timer.c acts on it. */
 static void
-timer_arm(dtls_plugin *p, dtls_conn *conn)
+retransmit_arm(dtls_conn *conn)
 {
-  timer_cancel(conn);
   unsigned ms = gnutls_dtls_get_timeout(conn->tls);
-  conn->timer = g_timeout_source_new(MAX(ms, 1));
-  g_source_set_callback(conn->timer, on_retransmit, conn, NULL);
-  g_source_attach(conn->timer, ss_instance_get_context(p->inst));
+  conn->retrans_due_us = g_get_monotonic_time() + (gint64) MAX(ms, 1) * 1000;
 }
 
 static void
@@ -180,7 +158,7 @@ established(dtls_plugin *p, dtls_conn *conn)
 {
   dtls_slot *slot = conn->slot;
   gboolean rekey = slot->current != NULL;
-  timer_cancel(conn);
+  conn->retrans_due_us = 0;
   /* Whole frames up to a record's plaintext limit from now on; the kernel
    * fragments datagrams above the path MTU. */
   gnutls_dtls_set_data_mtu(conn->tls, DTLS_MAX_PLAINTEXT);
@@ -248,9 +226,10 @@ dtls_conn_handshake(dtls_plugin *p, dtls_conn *conn)
   if (r == 0)
     established(p, conn);
   else if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal(r))
-    timer_arm(p, conn);
+    retransmit_arm(conn);
   else
     failed(p, conn, r);
+  dtls_timer_update(p);
 }
 
 gboolean
@@ -285,6 +264,7 @@ dtls_conn_close(dtls_plugin *p, dtls_conn *conn, const char *why)
     /* The end of a make-before-break overlap: nothing to tell. */
     dtls_log_addr(p, G_LOG_LEVEL_DEBUG, "previous association closed", &slot->addr, "REASON", why);
     dtls_table_drop(p->table, conn);
+    dtls_timer_update(p);
     return;
   }
   if (conn->established) {
@@ -295,6 +275,7 @@ dtls_conn_close(dtls_plugin *p, dtls_conn *conn, const char *why)
   if (last)
     set_peer_state(p, slot, SS_PEER_DOWN);
   dtls_table_drop(p->table, conn);
+  dtls_timer_update(p);
 }
 
 void
@@ -303,7 +284,11 @@ dtls_conn_initiate(dtls_plugin *p, dtls_slot *slot, gint64 now_us)
   dtls_conn *conn = dtls_table_begin(p->table, &slot->addr, DTLS_ROLE_CLIENT, now_us);
   if (!dtls_conn_setup(p, conn)) {
     ss_instance_count(p->inst, "session_errors", 1);
+    struct sockaddr_in addr = slot->addr;
     dtls_table_drop(p->table, conn);
+    if ((slot = dtls_table_lookup(p->table, &addr)))
+      slot->next_attempt_us = now_us + G_USEC_PER_SEC;
+    dtls_timer_update(p);
     return;
   }
   if (!slot->current)

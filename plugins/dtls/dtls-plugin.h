@@ -48,7 +48,9 @@
 #define DTLS_PROBE_AFTER         2
 #define DTLS_DEAD_AFTER          3
 #define DTLS_RETRY_MAX_S         10     /* cap of the client's retry backoff */
-#define DTLS_TICK_MS             250
+/* Delay before something found still due right after the timer fired
+ * (an initiation that failed) is tried again. */
+#define DTLS_RETRY_FLOOR_MS      250
 /* The replaced association of a re-key or a restarted peer stays readable
  * for the handshake timeout plus this (the peer sends on it until its own
  * handshake ends, retransmissions included). */
@@ -72,7 +74,9 @@ typedef struct {
   dtls_creds *creds;
   int fd;
   GSource *source;
-  GSource *tick;
+  GSource *timer;             /* the earliest deadline (timer.c), or NULL */
+  gint64 timer_due_us;        /* its deadline, -1 when none */
+  gboolean in_timer, after_tick;
   uint8_t *rx_buf;             /* DTLS_RECV_SLOTS datagrams */
   struct mmsghdr rx_msgs[DTLS_RECV_SLOTS];
   struct iovec rx_iov[DTLS_RECV_SLOTS];
@@ -117,6 +121,13 @@ gboolean dtls_conn_send(dtls_plugin *p, dtls_conn *conn, const uint8_t *msg, siz
 void dtls_conn_close(dtls_plugin *p, dtls_conn *conn, const char *why);
 /* Starts a client handshake to @slot's address. */
 void dtls_conn_initiate(dtls_plugin *p, dtls_slot *slot, gint64 now_us);
+
+/* timer.c */
+/* Arms the one timer for the earliest deadline of all associations, or
+ * removes it when nothing is due.  Called whenever a deadline may have
+ * moved earlier (a handshake step, a new or closed association). */
+void dtls_timer_update(dtls_plugin *p);
+void dtls_timer_stop(dtls_plugin *p);
 
 /* txq.c */
 void dtls_txq_setup(dtls_plugin *p);

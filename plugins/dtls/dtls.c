@@ -179,54 +179,7 @@ dtls_peers_changed(void *data)
     if (slot->initiator && !slot->current && !slot->pending)
       dtls_conn_initiate(p, slot, now);
   }
-}
-
-/* Keepalive, dead-peer detection and re-keying of one slot. */
-static void
-tick_slot(dtls_plugin *p, dtls_slot *slot, gint64 now)
-{
-  gint64 keepalive = (gint64) p->keepalive_s * G_USEC_PER_SEC;
-  dtls_conn *cur = slot->current;
-  gint64 overlap = (gint64) (p->handshake_timeout_s + DTLS_OVERLAP_EXTRA_S) * G_USEC_PER_SEC;
-  if (slot->previous && (!cur || now - cur->established_us > overlap)) {
-    gboolean alone = !cur && !slot->pending;
-    dtls_conn_close(p, slot->previous, "end of the overlap");
-    if (alone)
-      return;
-  }
-  if (slot->pending && now - slot->pending->started_us >
-                           (gint64) (p->handshake_timeout_s + 2) * G_USEC_PER_SEC) {
-    dtls_conn_close(p, slot->pending, "handshake timed out");
-    return;
-  }
-  if (!cur) {
-    if (slot->keep && slot->initiator && !slot->pending && now >= slot->next_attempt_us)
-      dtls_conn_initiate(p, slot, now);
-    return;
-  }
-  gint64 silent = now - cur->last_rx_us;
-  if (silent > DTLS_DEAD_AFTER * keepalive) {
-    dtls_conn_close(p, cur, "keepalive lost: the peer is silent");
-    return;
-  }
-  if (now - cur->last_tx_us >= keepalive)
-    dtls_conn_send(p, cur, (const uint8_t *) DTLS_KEEPALIVE_MAGIC, SS_MESH_MAGIC_LEN);
-  gboolean rekey_due = p->rekey_s && now - cur->established_us >= (gint64) p->rekey_s * G_USEC_PER_SEC;
-  if (slot->initiator && !slot->pending && (silent > DTLS_PROBE_AFTER * keepalive || rekey_due) &&
-      now >= slot->next_attempt_us)
-    dtls_conn_initiate(p, slot, now);
-}
-
-static gboolean
-on_tick(gpointer data)
-{
-  dtls_plugin *p = data;
-  gint64 now = g_get_monotonic_time();
-  g_autoptr(GPtrArray) slots = dtls_table_slots(p->table);
-  /* tick_slot may remove the slot it is given, never another one. */
-  for (guint i = 0; i < slots->len; i++)
-    tick_slot(p, g_ptr_array_index(slots, i), now);
-  return G_SOURCE_CONTINUE;
+  dtls_timer_update(p);
 }
 
 static gboolean
@@ -270,9 +223,7 @@ dtls_start(void *data, GError **error)
    * wake-up, as udp-mesh does); dtls_on_readable() never recurses. */
   g_source_set_can_recurse(p->source, TRUE);
   g_source_attach(p->source, ss_instance_get_context(p->inst));
-  p->tick = g_timeout_source_new(DTLS_TICK_MS);
-  g_source_set_callback(p->tick, on_tick, p, NULL);
-  g_source_attach(p->tick, ss_instance_get_context(p->inst));
+  p->timer_due_us = -1; /* armed when a deadline appears (timer.c) */
   return TRUE;
 }
 
@@ -280,9 +231,7 @@ static void
 dtls_stop(void *data)
 {
   dtls_plugin *p = data;
-  if (p->tick)
-    g_source_destroy(p->tick);
-  g_clear_pointer(&p->tick, g_source_unref);
+  dtls_timer_stop(p);
   if (p->source)
     g_source_destroy(p->source);
   g_clear_pointer(&p->source, g_source_unref);

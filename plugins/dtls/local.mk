@@ -9,6 +9,7 @@ plugins_dtls_la_SOURCES = \
 	plugins/dtls/creds.c \
 	plugins/dtls/cookie.c \
 	plugins/dtls/txq.c \
+	plugins/dtls/timer.c \
 	plugins/dtls/session.c plugins/dtls/session.h \
 	plugins/dtls/classify.c plugins/dtls/classify.h
 plugins_dtls_la_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)

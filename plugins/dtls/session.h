@@ -40,7 +40,7 @@ typedef struct dtls_conn {
   gint64 last_rx_us;
   gint64 last_tx_us;
   void *tls;                  /* gnutls_session_t, owned */
-  GSource *timer;             /* handshake retransmission, only while handshaking */
+  gint64 retrans_due_us;      /* handshake retransmission, only while handshaking; 0 none */
   const uint8_t *rx;          /* the datagram being fed to the session, or NULL */
   size_t rx_len;
   /* Server: the random of the ClientHello that began the handshake, to
