@@ -65,6 +65,15 @@ gboolean
 ss_relay_reload(ss_relay **relay_io, ss_conf *conf, GError **error)
 {
   ss_relay *old = *relay_io;
+  /* Root is gone once a relay has switched user: another user could never
+   * be taken, and failing at start would end the daemon. */
+  if (*old->conf->user && strcmp(old->conf->user, conf->user) != 0) {
+    g_set_error(error, SS_CONF_ERROR, SS_CONF_ERROR_INVALID,
+                "%s: 'user' changed from \"%s\" to \"%s\", but root was given up at start; "
+                "restart snowsignal to apply it", conf->path, old->conf->user, conf->user);
+    ss_conf_free(conf);
+    return FALSE;
+  }
   ss_loader *loader = ss_loader_same_path(old->loader, conf->plugin_path) ? old->loader : NULL;
   ss_relay *relay = ss_relay_new_with_loader(conf, loader, error);
   if (!relay)

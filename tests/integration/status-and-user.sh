@@ -5,7 +5,7 @@
 #   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 12
+ss_plan 14
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
@@ -67,6 +67,19 @@ ss_check "a second relay on the same control socket says so and leaves it alone"
 	grep -q 'another snowsignal answers on' "$T/solo.log"
 "$SS_RELAY" status --control-socket "$SOCK" >"$T/status2" 2>&1
 ss_check "and status still reaches the first relay" grep -qE "^  $B +state=up" "$T/status2"
+
+# A reload cannot change the user once root is gone: refused, relay unchanged.
+ss_stop "$SS_RELAY_PID"
+printf 'version = 1;\ninterface = "d0";\nuser = "nobody";\n' >"$T/solo.conf"
+chmod 755 "$T" # nobody must be able to read the file again on reload
+chmod 644 "$T/solo.conf"
+ss_start_relay solo "$T/solo2.log" -c "$T/solo.conf" || ss_dump "$T/solo2.log"
+solo_pid=$(ss_relay_pid solo)
+printf 'version = 1;\ninterface = "d0";\nuser = "daemon";\n' >"$T/solo.conf"
+kill -HUP "$solo_pid"
+ss_check "a reload that changes 'user' after root was given up is refused" \
+	ss_wait_for "$T/solo2.log" "new configuration rejected.*'user' changed" 1 5
+ss_check "and the relay goes on as before" kill -0 "$solo_pid"
 
 "$SS_RELAY" status --control-socket "$T/nothing.sock" >"$T/status3" 2>&1
 st=$?
