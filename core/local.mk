@@ -21,14 +21,15 @@ libsnowsignal_la_SOURCES = \
 	core/control.c core/control.h \
 	core/privileges.c core/privileges.h
 libsnowsignal_la_CPPFLAGS = $(AM_CPPFLAGS) -DSS_RUNSTATEDIR=\"$(runstatedir)\"
-libsnowsignal_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(SYSTEMD_CFLAGS)
-libsnowsignal_la_LIBADD = $(GLIB_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS) $(SYSTEMD_LIBS)
+libsnowsignal_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
+libsnowsignal_la_LIBADD = $(GLIB_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS)
 libsnowsignal_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(SS_LT_VERSION_INFO) -no-undefined
 
 include core/frame.mk
 
 sbin_PROGRAMS += snowsignal
-snowsignal_SOURCES = core/snowsignal.c
+snowsignal_SOURCES = \
+	core/snowsignal.c \
+	core/notify.c core/notify.h
 snowsignal_CPPFLAGS = $(AM_CPPFLAGS) -DSS_RUNSTATEDIR=\"$(runstatedir)\"
-snowsignal_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
-snowsignal_LDADD = libsnowsignal.la $(GLIB_LIBS) $(SYSTEMD_LIBS)
+snowsignal_LDADD = libsnowsignal.la $(GLIB_LIBS)

@@ -10,30 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib-unix.h>
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include <snowsignal/snowsignal.h>
 #include "conffile.h"
 #include "loader.h"
 #include "log.h"
 #include "control.h"
+#include "notify.h"
 #include "options.h"
 #include "relay.h"
 #include "status.h"
 
 #define SS_DEFAULT_CONF_PATH SS_SYSCONFDIR "/snowsignal/snowsignal.conf"
-
-static void
-notify(const char *state)
-{
-#ifdef HAVE_SYSTEMD
-  sd_notify(0, state);
-#else
-  (void) state;
-#endif
-}
 
 /* The file named with --config; else the installed one; else the built-in
  * default, so the original's bare command line works anywhere. */
@@ -178,7 +166,7 @@ static gboolean
 on_quit(gpointer user_data)
 {
   daemon_state *d = user_data;
-  notify("STOPPING=1");
+  ss_notify("STOPPING=1");
   SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "stopping on signal");
   g_main_loop_quit(d->loop);
   return G_SOURCE_CONTINUE;
@@ -207,7 +195,7 @@ on_hup(gpointer user_data)
 {
   daemon_state *d = user_data;
   GError *error = NULL;
-  notify("RELOADING=1");
+  ss_notify_reloading();
   SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "reloading the configuration on SIGHUP");
   ss_conf *conf = load_conf(d->opts, &error);
   if (conf) {
@@ -234,30 +222,27 @@ on_hup(gpointer user_data)
            "ERROR", error->message);
     g_error_free(error);
   }
-  notify("READY=1");
+  ss_notify("READY=1");
   return G_SOURCE_CONTINUE;
 }
 
-#ifdef HAVE_SYSTEMD
 static gboolean
 on_watchdog(gpointer user_data)
 {
-  notify("WATCHDOG=1");
+  ss_notify("WATCHDOG=1");
   return G_SOURCE_CONTINUE;
 }
-#endif
 
 /* Pings the systemd watchdog at half the interval the unit sets (only when
  * WatchdogSec= asks for it: an idle relay otherwise never wakes). */
 static guint
 start_watchdog(void)
 {
-#ifdef HAVE_SYSTEMD
-  uint64_t usec = 0;
-  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
-    return g_timeout_add((guint) MAX(usec / 2000, 1), on_watchdog, NULL);
-#endif
-  return 0;
+  guint64 usec = ss_watchdog_usec();
+  if (!usec)
+    return 0;
+  guint64 interval_ms = MAX(usec / 2000, 1);
+  return g_timeout_add((guint) MIN(interval_ms, G_MAXUINT), on_watchdog, NULL);
 }
 
 static void
@@ -298,7 +283,7 @@ run(ss_conf *conf, const ss_options *opts)
     sources[2] = g_unix_signal_add(SIGUSR1, on_usr1, &d);
     sources[3] = g_unix_signal_add(SIGHUP, on_hup, &d);
     log_started(relay);
-    notify("READY=1");
+    ss_notify("READY=1");
     guint watchdog = start_watchdog();
     g_main_loop_run(d.loop);
     if (watchdog)

@@ -1,7 +1,7 @@
 # The systemd unit.  The install paths are make variables (they may still
 # refer to ${prefix} until make time), so the unit is generated here rather
-# than by configure.  Without libsystemd the daemon never sends READY=1, so
-# the unit is then generated with Type=simple instead of Type=notify.
+# than by configure.  The unit is Type=notify: the daemon always sends
+# READY=1 (core/notify.c).
 # The unit's RuntimeDirectory= is /run/snowsignal whatever runstatedir is:
 # when the compiled-in control socket is not /run/snowsignal/control, the
 # unit passes --control-socket /run/snowsignal/control explicitly.
@@ -9,20 +9,13 @@ systemdsystemunit_DATA = etc/snowsignal.service
 EXTRA_DIST += etc/snowsignal.service.in
 CLEANFILES += etc/snowsignal.service
 
-if HAVE_SYSTEMD
-SS_SERVICE_TYPE = notify
-else
-SS_SERVICE_TYPE = simple
-endif
-
 SS_UNIT_CONTROL_SOCKET = /run/snowsignal/control
 
 ss_edit_service = sed \
 	-e 's|@sbindir[@]|$(sbindir)|g' \
 	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
 	-e 's|@controlsocket[@]|$(SS_UNIT_CONTROL_SOCKET)|g' \
-	-e "s|@controlsocketoption[@]|$$ss_option|g" \
-	-e 's|^Type=notify$$|Type=$(SS_SERVICE_TYPE)|'
+	-e "s|@controlsocketoption[@]|$$ss_option|g"
 
 etc/snowsignal.service: $(top_srcdir)/etc/snowsignal.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) etc && rm -f $@ $@.tmp && \

@@ -6,7 +6,8 @@ CORE_TESTS = \
 	tests/unit/test-loader \
 	tests/unit/test-instance \
 	tests/unit/test-chain \
-	tests/unit/test-options
+	tests/unit/test-options \
+	tests/unit/test-notify
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 
@@ -16,6 +17,8 @@ tests_unit_test_loader_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_instance_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_chain_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_options_LDADD = $(CORE_TEST_LDADD)
+# The daemon's notify.c (included by the test, which is its manager).
+tests_unit_test_notify_LDADD = $(CORE_TEST_LDADD)
 
 # The daemon's command line and lifecycle (a namespace with a veth
 # interface; skips without root).  Shares the integration tests' library.
@@ -35,7 +38,8 @@ dist_check_SCRIPTS += tests/integration/reload.sh
 TESTS += tests/integration/status-and-user.sh
 dist_check_SCRIPTS += tests/integration/status-and-user.sh
 
-# sd_notify: READY, RELOADING, WATCHDOG, STOPPING to a stand-in manager.
+# The sd_notify protocol: READY, RELOADING, WATCHDOG, STOPPING to a
+# stand-in manager, over a path and an abstract socket.
 TESTS += tests/integration/notify.sh
 dist_check_SCRIPTS += tests/integration/notify.sh
 
