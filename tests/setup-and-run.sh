@@ -26,7 +26,7 @@ done
 
 # Debian packages needed to build and test.
 DEBIAN_PACKAGES="build-essential autoconf automake libtool libltdl-dev libconfig-dev
-  libglib2.0-dev libsystemd-dev pkgconf xz-utils iproute2 procps clang
+  libglib2.0-dev pkgconf xz-utils iproute2 procps clang
   libgnutls28-dev gnutls-bin openssl python3"
 
 if [ "$deps" = yes ]; then
