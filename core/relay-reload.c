@@ -61,6 +61,27 @@ same_segment(const ss_conf *a, const ss_conf *b)
                 a->n_broadcast_ports * sizeof a->broadcast_ports[0]) == 0;
 }
 
+/* A reloaded relay failed to start: builds one from the configuration that
+ * ran before (@previous, taken), takes back from @failed what it still has
+ * open of it (the kept instances, the segment socket) and starts it.
+ * Returns the relay that is left, running or not. */
+static ss_relay *
+restore_previous(ss_relay *failed, ss_conf *previous, GMainContext *context, GError **error)
+{
+  ss_relay *back = ss_relay_new_with_loader(previous, failed->loader, error);
+  if (!back)
+    return failed;
+  adopt_unchanged(back, failed);
+  ss_relay_path_stop(failed);
+  if (failed->segment && same_segment(failed->conf, previous)) {
+    back->segment = failed->segment;
+    failed->segment = NULL;
+  }
+  ss_relay_free(failed);
+  ss_relay_start(back, context, error);
+  return back;
+}
+
 gboolean
 ss_relay_reload(ss_relay **relay_io, ss_conf *conf, GError **error)
 {
@@ -86,14 +107,33 @@ ss_relay_reload(ss_relay **relay_io, ss_conf *conf, GError **error)
     relay->segment = old->segment;
     old->segment = NULL;
   }
+  /* The previous configuration outlives its relay, for a way back. */
+  ss_conf *previous = old->conf;
+  old->conf = NULL;
   ss_relay_free(old);
   *relay_io = relay;
   char n[16];
   g_snprintf(n, sizeof n, "%u", kept);
   gboolean ok = ss_relay_start(relay, context, error);
-  if (ok)
+  if (ok) {
     SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "configuration reloaded", "CONFIG", conf->path,
            "KEPT_INSTANCES", n);
+    ss_conf_free(previous);
+  } else {
+    /* Valid, but it does not start here (a port taken or privileged, an
+     * address gone): go back to what ran. */
+    GError *restore_error = NULL;
+    *relay_io = restore_previous(relay, previous, context, &restore_error);
+    if (restore_error) {
+      SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "the previous configuration did not start again",
+             "ERROR", restore_error->message);
+      g_error_free(restore_error);
+    } else {
+      SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
+             "the new configuration failed to start; the previous one is running again",
+             "CONFIG", previous->path);
+    }
+  }
   if (context)
     g_main_context_unref(context);
   return ok;

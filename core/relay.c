@@ -275,6 +275,12 @@ ss_relay_get_conf(const ss_relay *relay)
   return relay->conf;
 }
 
+gboolean
+ss_relay_is_running(const ss_relay *relay)
+{
+  return relay->started;
+}
+
 ss_host *
 ss_relay_get_host(ss_relay *relay)
 {

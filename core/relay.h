@@ -45,6 +45,8 @@ void ss_relay_stop(ss_relay *relay);
 void ss_relay_free(ss_relay *relay);
 
 const ss_conf *ss_relay_get_conf(const ss_relay *relay);
+/* Whether ss_relay_start() succeeded and the relay was not stopped since. */
+gboolean ss_relay_is_running(const ss_relay *relay);
 ss_host *ss_relay_get_host(ss_relay *relay);
 /* The instance named @name in the configuration, or NULL. */
 ss_instance *ss_relay_find_instance(ss_relay *relay, const char *name);
@@ -73,8 +75,11 @@ ss_deliver_result ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t
  * interface and ports are the same, the old relay is stopped and freed, the
  * new one started and stored in *@relay.  Because no socket that stays is
  * ever closed, frames that arrive meanwhile wait in the kernel: none is
- * lost.  A start failure of the new relay (a port now taken, say) returns
- * FALSE with *@relay set to the new, stopped relay.  Takes @conf. */
+ * lost.  When the new relay fails to start (a port taken or privileged,
+ * say), it is freed and a relay of the previous configuration is built and
+ * started in its place, taking back the instances and socket still open:
+ * FALSE is returned with @error, and *@relay is that relay, running unless
+ * it failed too (ss_relay_is_running() tells).  Takes @conf. */
 gboolean ss_relay_reload(ss_relay **relay, ss_conf *conf, GError **error);
 
 /* Writes every counter (chains, instances, peers, relay) to the log. */

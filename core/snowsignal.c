@@ -203,10 +203,10 @@ on_hup(gpointer user_data)
     /* The new level applies to the reload's own messages too. */
     apply_log_level(conf);
     if (!ss_relay_reload(&d->relay, conf, &error)) {
-      if (ss_relay_get_conf(d->relay) == before) {
+      if (ss_relay_is_running(d->relay)) {
         apply_log_level(before);
       } else {
-        /* The old relay is gone and the new one did not start. */
+        /* Neither the new configuration nor the previous one starts. */
         SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "the reloaded relay failed to start; exiting",
                "ERROR", error->message);
         d->status = EXIT_FAILURE;

@@ -6,7 +6,7 @@
 #   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 8
+ss_plan 11
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
@@ -74,4 +74,21 @@ wait "$LIS"
 ss_check "and the relay still relays with the previous configuration" \
 	[ "$(ss_count "$T/b2" '^RX .*intact=yes dup=no')" = 5 ]
 ss_check "the relay is still the same process" kill -0 "$relA_pid"
+
+# A valid configuration that cannot start here (its mesh port is taken by
+# another program): the relay goes back to the configuration it ran.
+ss_listen relA "$T/squatter" --port 7300 --timeout 30 --count 1000000
+conf "$T/a.conf" "" info
+sed -i 's/plugin = "udp-mesh"; }/plugin = "udp-mesh"; port = 7300; }/' "$T/a.conf"
+kill -HUP "$relA_pid"
+ss_check "a configuration that fails to start is refused, saying why" \
+	ss_wait_for "$T/relA.log" "new configuration rejected.*7300.*Address already in use" 1 5
+ss_check "and the previous configuration runs again" \
+	ss_wait_for "$T/relA.log" "the previous one is running again" 1 2
+ss_listen srv "$T/b3" --timeout 3 --count 5
+LIS=$SS_LISTEN_PID
+ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:47003 --dest 255.255.255.255 --count 5 >/dev/null
+wait "$LIS"
+ss_check "the same process relays with it" \
+	sh -c "kill -0 $relA_pid && [ \"\$(grep -cE '^RX .*intact=yes dup=no' '$T/b3')\" = 5 ]"
 exit 0

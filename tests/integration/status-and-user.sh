@@ -5,7 +5,7 @@
 #   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 14
+ss_plan 16
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
@@ -80,6 +80,26 @@ kill -HUP "$solo_pid"
 ss_check "a reload that changes 'user' after root was given up is refused" \
 	ss_wait_for "$T/solo2.log" "new configuration rejected.*'user' changed" 1 5
 ss_check "and the relay goes on as before" kill -0 "$solo_pid"
+
+# A mesh port below 1024 cannot be bound without root: the reload fails to
+# start, and the previous configuration runs again.
+cat >"$T/solo.conf" <<EOF
+version = 1;
+interface = "d0";
+user = "nobody";
+instances = (
+  { name = "mac-self"; plugin = "mac-self"; },
+  { name = "ip-self"; plugin = "ip-self"; },
+  { name = "mesh"; plugin = "udp-mesh"; port = 700; }
+);
+outbound = [ "mac-self", "ip-self" ];
+transports = [ "mesh" ];
+EOF
+kill -HUP "$solo_pid"
+ss_check "a reload to mesh port 700 after root was given up is refused: permission denied" \
+	ss_wait_for "$T/solo2.log" "new configuration rejected.*:700: Permission denied" 1 5
+ss_check "and the previous configuration runs again in the same process" \
+	sh -c "grep -q 'the previous one is running again' '$T/solo2.log' && kill -0 $solo_pid"
 
 "$SS_RELAY" status --control-socket "$T/nothing.sock" >"$T/status3" 2>&1
 st=$?
