@@ -53,6 +53,16 @@ adopt_unchanged(ss_relay *relay, ss_relay *old)
   return kept;
 }
 
+/* The relay's and the chains' counters are totals since the start: a
+ * reload carries them on (kept instances keep theirs with them). */
+static void
+carry_counters(ss_relay *to, const ss_relay *from)
+{
+  to->counters = from->counters;
+  to->outbound->counters = from->outbound->counters;
+  to->inbound->counters = from->inbound->counters;
+}
+
 static gboolean
 same_segment(const ss_conf *a, const ss_conf *b)
 {
@@ -72,6 +82,7 @@ restore_previous(ss_relay *failed, ss_conf *previous, GMainContext *context, GEr
   if (!back)
     return failed;
   adopt_unchanged(back, failed);
+  carry_counters(back, failed);
   ss_relay_path_stop(failed);
   if (failed->segment && same_segment(failed->conf, previous)) {
     back->segment = failed->segment;
@@ -101,6 +112,7 @@ ss_relay_reload(ss_relay **relay_io, ss_conf *conf, GError **error)
     return FALSE;
   /* From here on the new configuration is known good: swap. */
   guint kept = adopt_unchanged(relay, old);
+  carry_counters(relay, old);
   GMainContext *context = old->context ? g_main_context_ref(old->context) : NULL;
   ss_relay_path_stop(old);
   if (old->segment && same_segment(old->conf, conf)) {
