@@ -28,6 +28,7 @@
 
 struct ss_control {
   char *path;
+  char *made_dir;         /* the socket's directory, when created here */
   int fd;
   GSource *source;
   ss_control_render_fn render;
@@ -141,6 +142,7 @@ ss_control_new(const char *path, GMainContext *context, ss_control_render_fn ren
   g_autofree char *dir = g_path_get_dirname(path);
   if (!fill_addr(&sun, path, error) || !remove_stale(path, error))
     return NULL;
+  gboolean dir_existed = g_file_test(dir, G_FILE_TEST_IS_DIR);
   if (g_mkdir_with_parents(dir, CONTROL_DIR_MODE) < 0) {
     g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
                 "cannot create the directory %s for the control socket: %s", dir, g_strerror(errno));
@@ -157,6 +159,7 @@ ss_control_new(const char *path, GMainContext *context, ss_control_render_fn ren
   }
   ss_control *control = g_new0(ss_control, 1);
   control->path = g_strdup(path);
+  control->made_dir = dir_existed ? NULL : g_steal_pointer(&dir);
   control->fd = fd;
   control->render = render;
   control->user = user;
@@ -176,7 +179,20 @@ ss_control_free(ss_control *control)
   close(control->fd);
   unlink(control->path);
   g_free(control->path);
+  g_free(control->made_dir);
   g_free(control);
+}
+
+gboolean
+ss_control_set_owner(ss_control *control, uid_t uid, gid_t gid, GError **error)
+{
+  const char *what = control->path;
+  if (lchown(control->path, uid, gid) == 0 &&
+      (!control->made_dir || chown(what = control->made_dir, uid, gid) == 0))
+    return TRUE;
+  g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot give %s to uid %u: %s",
+              what, (unsigned) uid, g_strerror(errno));
+  return FALSE;
 }
 
 const char *

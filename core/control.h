@@ -11,6 +11,7 @@
 #ifndef SS_CORE_CONTROL_H
 #define SS_CORE_CONTROL_H
 
+#include <sys/types.h>
 #include <glib.h>
 
 typedef struct ss_control ss_control;
@@ -23,6 +24,10 @@ typedef char *(*ss_control_render_fn)(gboolean json, void *user);
  * at @path is an error. */
 ss_control *ss_control_new(const char *path, GMainContext *context, ss_control_render_fn render,
                            void *user, GError **error);
+/* Gives the socket, and its directory when ss_control_new() created it, to
+ * @uid:@gid: a daemon about to drop root (--user) can then still remove
+ * its socket at exit.  A directory that was there before is left alone. */
+gboolean ss_control_set_owner(ss_control *control, uid_t uid, gid_t gid, GError **error);
 /* Closes and removes the socket. */
 void ss_control_free(ss_control *control);
 const char *ss_control_get_path(const ss_control *control);

@@ -5,10 +5,12 @@
  */
 #include <config.h>
 
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib-unix.h>
 
 #include <snowsignal/snowsignal.h>
@@ -136,6 +138,17 @@ open_control(daemon_state *d)
   if (!d->control) {
     SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "no status socket; `snowsignal status` will not work",
            "ERROR", error->message);
+    g_error_free(error);
+    return;
+  }
+  /* The relay is about to become 'user': the socket is its, and so is the
+   * directory made for it, or it could not remove the socket at exit.  (A
+   * user that does not exist fails the start, saying so.) */
+  const char *user = ss_relay_get_conf(d->relay)->user;
+  struct passwd *pw = *user && geteuid() == 0 ? getpwnam(user) : NULL;
+  if (pw && !ss_control_set_owner(d->control, pw->pw_uid, pw->pw_gid, &error)) {
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+           "the control socket stays root's; it is left behind at exit", "ERROR", error->message);
     g_error_free(error);
   }
 }

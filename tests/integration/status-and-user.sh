@@ -5,11 +5,11 @@
 #   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 16
+ss_plan 18
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
-SOCK=$T/a.sock
+SOCK=$T/run/snowsignal/control # its directory made by the relay
 
 ss_router r
 ss_segment r 1
@@ -20,8 +20,10 @@ ss_host srv r 2 10
 ss_host relB r 2 2
 
 NOBODY_UID=$(id -u nobody)
+chmod 755 "$T" # nobody must reach its control socket (and, later, read a configuration)
 ss_start_relay relA "$T/relA.log" -t eth0 --control-socket "$SOCK" --user nobody \
 	--other-relays "$B" || ss_dump "$T/relA.log"
+relA_wrapper=$SS_RELAY_PID
 ss_start_relay relB "$T/relB.log" -t eth0 --other-relays "$A" || ss_dump "$T/relB.log"
 relA_pid=$(ss_relay_pid relA)
 
@@ -68,8 +70,15 @@ ss_check "a second relay on the same control socket says so and leaves it alone"
 "$SS_RELAY" status --control-socket "$SOCK" >"$T/status2" 2>&1
 ss_check "and status still reaches the first relay" grep -qE "^  $B +state=up" "$T/status2"
 
-# A reload cannot change the user once root is gone: refused, relay unchanged.
+# The relay that dropped root removes its socket at exit: the directory it
+# made for it is nobody's.
 ss_stop "$SS_RELAY_PID"
+ss_check "the control socket's directory, made by the relay, belongs to nobody" \
+	[ "$(stat -c %u "$(dirname "$SOCK")")" = "$NOBODY_UID" ]
+ss_stop "$relA_wrapper"
+ss_check "and the relay, as nobody, removed its control socket at exit" [ ! -e "$SOCK" ]
+
+# A reload cannot change the user once root is gone: refused, relay unchanged.
 printf 'version = 1;\ninterface = "d0";\nuser = "nobody";\n' >"$T/solo.conf"
 chmod 755 "$T" # nobody must be able to read the file again on reload
 chmod 644 "$T/solo.conf"
