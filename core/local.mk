@@ -23,7 +23,10 @@ libsnowsignal_la_SOURCES = \
 libsnowsignal_la_CPPFLAGS = $(AM_CPPFLAGS) -DSS_RUNSTATEDIR=\"$(runstatedir)\"
 libsnowsignal_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 libsnowsignal_la_LIBADD = $(GLIB_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS)
-libsnowsignal_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(SS_LT_VERSION_INFO) -no-undefined
+libsnowsignal_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(SS_LT_VERSION_INFO) -no-undefined \
+	-Wl,--version-script=$(top_srcdir)/core/libsnowsignal.map
+EXTRA_libsnowsignal_la_DEPENDENCIES = core/libsnowsignal.map
+EXTRA_DIST += core/libsnowsignal.map
 
 include core/frame.mk
 

@@ -15,6 +15,7 @@ AM_TESTS_ENVIRONMENT = \
 	export G_TEST_BUILDDIR='$(abs_builddir)'; \
 	export SS_TOP_SRCDIR='$(abs_top_srcdir)'; \
 	export SS_TOP_BUILDDIR='$(abs_top_builddir)'; \
+	export SS_CC='$(CC)' SS_GLIB_CFLAGS='$(GLIB_CFLAGS)'; \
 	export G_DEBUG=gc-friendly; \
 	export MALLOC_CHECK_=2; \
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0; \
