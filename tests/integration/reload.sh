@@ -36,6 +36,15 @@ transports = [ "mesh" ];
 peers = { hosts = [ "$B" ]; };
 EOF
 }
+# five_relayed SRC-PORT OUT: 5 broadcasts from cli all arrive on srv.
+five_relayed() {
+	ss_listen srv "$T/$2" --timeout 3 --count 5 || return 1
+	_lis=$SS_LISTEN_PID
+	ss_in cli "$SS_TOOLS/ss-udp-send" --src "10.201.1.10:$1" --dest 255.255.255.255 --count 5 >/dev/null
+	wait "$_lis"
+	[ "$(ss_count "$T/$2" '^RX .*intact=yes dup=no')" = 5 ]
+}
+
 conf "$T/a.conf" "" info
 ss_start_relay relA "$T/relA.log" --config "$T/a.conf" || ss_dump "$T/relA.log"
 ss_start_relay relB "$T/relB.log" -t eth0 --other-relays "$A" || ss_dump "$T/relB.log"
@@ -69,12 +78,7 @@ printf 'version = 1;\ninterface = "eth0";\ninstances = (\n  { name = "m"; plugin
 kill -HUP "$relA_pid"
 ss_check "a broken configuration is refused, naming file:line" \
 	ss_wait_for "$T/relA.log" "new configuration rejected.*$T/a.conf:4" 1 5
-ss_listen srv "$T/b2" --timeout 3 --count 5
-LIS=$SS_LISTEN_PID
-ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:47002 --dest 255.255.255.255 --count 5 >/dev/null
-wait "$LIS"
-ss_check "and the relay still relays with the previous configuration" \
-	[ "$(ss_count "$T/b2" '^RX .*intact=yes dup=no')" = 5 ]
+ss_check "and the relay still relays with the previous configuration" five_relayed 47002 b2
 ss_check "the relay is still the same process" kill -0 "$relA_pid"
 
 # A valid configuration that cannot start here (its mesh port is taken by
@@ -87,10 +91,5 @@ ss_check "a configuration that fails to start is refused, saying why" \
 	ss_wait_for "$T/relA.log" "new configuration rejected.*7300.*Address already in use" 1 5
 ss_check "and the previous configuration runs again" \
 	ss_wait_for "$T/relA.log" "the previous one is running again" 1 2
-ss_listen srv "$T/b3" --timeout 3 --count 5
-LIS=$SS_LISTEN_PID
-ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:47003 --dest 255.255.255.255 --count 5 >/dev/null
-wait "$LIS"
-ss_check "the same process relays with it" \
-	sh -c "kill -0 $relA_pid && [ \"\$(grep -cE '^RX .*intact=yes dup=no' '$T/b3')\" = 5 ]"
+ss_check "the same process relays with it" eval 'kill -0 "$relA_pid" && five_relayed 47003 b3'
 exit 0
