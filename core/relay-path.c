@@ -135,6 +135,30 @@ ss_relay_handle_captured(ss_relay *relay, uint8_t *frame, size_t len, int ifinde
   flush_transports(relay);
 }
 
+void
+ss_relay_take_capture_drops(ss_relay *relay, gboolean log)
+{
+  guint64 n = relay->segment ? ss_segment_take_drops(relay->segment) : 0;
+  if (!n)
+    return;
+  relay->counters.capture_dropped += n;
+  if (log) {
+    char dropped[24], total[24];
+    g_snprintf(dropped, sizeof dropped, "%" G_GUINT64_FORMAT, n);
+    g_snprintf(total, sizeof total, "%" G_GUINT64_FORMAT, relay->counters.capture_dropped);
+    gint64 now = g_get_monotonic_time();
+    GLogLevelFlags level = G_LOG_LEVEL_DEBUG;
+    if (relay->last_overflow_log_us == 0 ||
+        now - relay->last_overflow_log_us >= SS_DROP_LOG_INTERVAL_US) {
+      relay->last_overflow_log_us = now;
+      level = G_LOG_LEVEL_WARNING;
+    }
+    SS_LOG(SS_LOG_DOMAIN, level,
+           "the capture ring was full: the kernel dropped frames (the relay did not get enough CPU)",
+           "DROPPED", dropped, "TOTAL", total);
+  }
+}
+
 /* Drains the capture ring: every ready frame runs the outbound chain where
  * it lies (no copy) and goes back to the kernel at once; transports copy
  * what they queue and send the whole batch in one flush at the end. */
@@ -153,6 +177,8 @@ on_capture(gint fd, GIOCondition cond, gpointer user_data)
   }
   ss_segment_frame frame;
   for (int i = 0; i < SS_CAPTURE_BATCH && ss_segment_next(seg, &frame); i++) {
+    if (G_UNLIKELY(frame.losing))
+      ss_relay_take_capture_drops(relay, TRUE);
     if (frame.truncated)
       relay->counters.capture_truncated++;
     else

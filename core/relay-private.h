@@ -38,11 +38,16 @@ struct ss_relay {
   uint8_t *frag_scratch;
   ss_relay_counters counters;
   gint64 last_drop_log_us;
+  gint64 last_overflow_log_us;
   gboolean started;
 };
 
 /* ss_relay_new(), with @loader shared (referenced) instead of a new one. */
 ss_relay *ss_relay_new_with_loader(ss_conf *conf, ss_loader *loader, GError **error);
+
+/* Adds the frames the kernel dropped from the capture ring since the last
+ * call to the counters; with @log, says so (a warning at most every 10 s). */
+void ss_relay_take_capture_drops(ss_relay *relay, gboolean log);
 
 void ss_relay_path_start(ss_relay *relay);
 void ss_relay_path_stop(ss_relay *relay);

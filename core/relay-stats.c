@@ -68,11 +68,13 @@ log_peers(const ss_relay *relay)
 void
 ss_relay_log_stats(ss_relay *relay)
 {
-  const ss_relay_counters *c = &relay->counters;
-  char a[24], b[24], d[24], e[24], f[24], g[24], h[24], i[24], j[24], k[24], l[24];
+  const ss_relay_counters *c = ss_relay_get_counters(relay);
+  char a[24], b[24], d[24], e[24], f[24], g[24], h[24], i[24], j[24], k[24], l[24], m[24], o[24];
   SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "relay counters",
          "CAPTURED", NUM(a, c->captured), "CAPTURE_INVALID", NUM(b, c->capture_invalid),
-         "CAPTURE_TRUNCATED", NUM(d, c->capture_truncated), "FRAGMENTS", NUM(e, c->fragments),
+         "CAPTURE_TRUNCATED", NUM(d, c->capture_truncated),
+         "CAPTURE_DROPPED", NUM(m, c->capture_dropped), "CAPTURE_ERRORS", NUM(o, c->capture_errors),
+         "FRAGMENTS", NUM(e, c->fragments),
          "REASSEMBLED", NUM(f, c->reassembled), "RELAYED", NUM(g, c->relayed),
          "DELIVERED", NUM(h, c->delivered), "DELIVER_INVALID", NUM(i, c->deliver_invalid),
          "EMITTED", NUM(j, c->emitted), "EMIT_FRAGMENTED", NUM(k, c->emit_fragmented),

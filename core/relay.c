@@ -148,6 +148,7 @@ follow_interface(ss_relay *relay)
     return;
   if (relay->segment) {
     ss_relay_path_stop(relay);
+    ss_relay_take_capture_drops(relay, FALSE);
     g_clear_pointer(&relay->segment, ss_segment_close);
     SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
            "the segment's interface is gone; nothing is captured or emitted until it is back",
@@ -239,6 +240,7 @@ ss_relay_stop(ss_relay *relay)
     ss_peer_set_stop(relay->peers);
   for (guint i = relay->instances->len; i-- > 0;)
     ss_instance_stop(g_ptr_array_index(relay->instances, i));
+  ss_relay_take_capture_drops(relay, FALSE);
   g_clear_pointer(&relay->segment, ss_segment_close);
   relay->started = FALSE;
 }
@@ -305,8 +307,9 @@ ss_relay_find_instance(ss_relay *relay, const char *name)
 }
 
 const ss_relay_counters *
-ss_relay_get_counters(const ss_relay *relay)
+ss_relay_get_counters(ss_relay *relay)
 {
+  ss_relay_take_capture_drops(relay, TRUE);
   return &relay->counters;
 }
 

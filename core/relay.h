@@ -22,6 +22,7 @@ typedef struct {
   guint64 capture_invalid;     /* not Ethernet/IPv4/UDP as the filter promised */
   guint64 capture_truncated;   /* longer than the receive buffer */
   guint64 capture_errors;      /* read errors */
+  guint64 capture_dropped;     /* dropped by the kernel: the capture ring was full */
   guint64 fragments;           /* IPv4 fragments handed to reassembly */
   guint64 reassembled;         /* whole datagrams rebuilt from fragments */
   guint64 relayed;             /* passed the outbound chain, given to transports */
@@ -55,7 +56,9 @@ ss_instance *ss_relay_find_instance(ss_relay *relay, const char *name);
  * the transports (the capture path, also used by tests and benchmarks). */
 void ss_relay_handle_captured(ss_relay *relay, uint8_t *frame, size_t len, int ifindex);
 
-const ss_relay_counters *ss_relay_get_counters(const ss_relay *relay);
+/* The counters, up to date: frames the kernel dropped from the capture
+ * ring since the last frame read are taken in first. */
+const ss_relay_counters *ss_relay_get_counters(ss_relay *relay);
 const ss_chain *ss_relay_get_chain(const ss_relay *relay, ss_direction direction);
 const GPtrArray *ss_relay_get_peers(const ss_relay *relay);
 const GPtrArray *ss_relay_get_transports(const ss_relay *relay);

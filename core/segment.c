@@ -235,6 +235,7 @@ ss_segment_next(ss_segment *seg, ss_segment_frame *frame)
   frame->data = (uint8_t *) h + h->tp_mac;
   frame->len = h->tp_snaplen;
   frame->truncated = h->tp_snaplen < h->tp_len;
+  frame->losing = (h->tp_status & TP_STATUS_LOSING) != 0;
   if (h->tp_status & TP_STATUS_COPY) {
     /* The whole frame was queued before the slot was marked ready, and the
      * queue keeps the ring's order: it is the next one there. */
@@ -254,6 +255,16 @@ ss_segment_release(ss_segment *seg)
   /* Release: the relay is done with the slot before the kernel may refill it. */
   __atomic_store_n(&slot(seg, seg->next)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
   seg->next = (seg->next + 1) % seg->n_frames;
+}
+
+guint64
+ss_segment_take_drops(ss_segment *seg)
+{
+  struct tpacket_stats st = { 0 };
+  socklen_t len = sizeof st;
+  if (getsockopt(seg->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+    return 0;
+  return st.tp_drops;
 }
 
 int

@@ -38,6 +38,8 @@ typedef struct {
   uint8_t *data;        /* Ethernet frame, writable until released */
   size_t len;           /* bytes at @data */
   gboolean truncated;   /* the kernel could not keep the whole frame; @data is cut */
+  gboolean losing;      /* the kernel dropped frames (ring full) since the drops
+                         * were last taken: ss_segment_take_drops() */
 } ss_segment_frame;
 
 /* The oldest captured frame not yet released, without blocking; FALSE when
@@ -46,6 +48,10 @@ typedef struct {
 gboolean ss_segment_next(ss_segment *seg, ss_segment_frame *frame);
 /* Hands the frame ss_segment_next() returned back to the kernel. */
 void ss_segment_release(ss_segment *seg);
+/* Frames the kernel dropped for want of a free ring slot since the last
+ * call (PACKET_STATISTICS, which resets the kernel's count and the frames'
+ * @losing mark). */
+guint64 ss_segment_take_drops(ss_segment *seg);
 /* Takes the socket's pending error (after poll reported one): an errno
  * value, 0 if none.  Reading it clears it, so that poll stops reporting. */
 int ss_segment_take_error(ss_segment *seg);

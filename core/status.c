@@ -135,6 +135,8 @@ ss_status_json(ss_relay *relay, gint64 started_us)
   g_string_append(out, ",\"relay\":{");
   json_num(out, "captured", c->captured, TRUE);
   json_num(out, "capture_invalid", c->capture_invalid, TRUE);
+  json_num(out, "capture_dropped", c->capture_dropped, TRUE);
+  json_num(out, "capture_errors", c->capture_errors, TRUE);
   json_num(out, "relayed", c->relayed, TRUE);
   json_num(out, "delivered", c->delivered, TRUE);
   json_num(out, "deliver_invalid", c->deliver_invalid, TRUE);
@@ -200,9 +202,10 @@ ss_status_text(ss_relay *relay, gint64 started_us)
                          (g_get_monotonic_time() - started_us) / 1e6, conf->interface, conf->path);
   g_string_append_printf(out, "relay: captured=%" G_GUINT64_FORMAT " relayed=%" G_GUINT64_FORMAT
                          " delivered=%" G_GUINT64_FORMAT " refused=%" G_GUINT64_FORMAT
-                         " emitted=%" G_GUINT64_FORMAT " emit_errors=%" G_GUINT64_FORMAT "\n",
+                         " emitted=%" G_GUINT64_FORMAT " emit_errors=%" G_GUINT64_FORMAT
+                         " capture_dropped=%" G_GUINT64_FORMAT "\n",
                          c->captured, c->relayed, c->delivered, c->deliver_invalid, c->emitted,
-                         c->emit_errors);
+                         c->emit_errors, c->capture_dropped);
   const GPtrArray *peers = ss_relay_get_peers(relay);
   gint64 now = g_get_real_time();
   g_string_append_printf(out, "peers:%s\n", peers->len ? "" : " (none)");

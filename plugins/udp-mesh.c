@@ -58,6 +58,14 @@ typedef struct {
   struct mmsghdr rx_msgs[MESH_RECV_SLOTS];
   struct iovec rx_iov[MESH_RECV_SLOTS];
   struct sockaddr_in rx_from[MESH_RECV_SLOTS];
+  /* SO_RXQ_OVFL: a datagram carries the count of datagrams the socket
+   * dropped before it was queued (only once there was a drop). */
+  union {
+    char buf[CMSG_SPACE(sizeof(uint32_t))];
+    struct cmsghdr align;
+  } rx_ctl[MESH_RECV_SLOTS];
+  uint32_t drops_seen;
+  gint64 last_drop_log_us;
   /* Send queue: frames copied into tx_frames, one message per peer each. */
   uint8_t *tx_frames;
   size_t tx_frames_used;
@@ -144,19 +152,52 @@ handle_datagram(udp_mesh *m, const uint8_t *buf, size_t len, const struct sockad
     ss_instance_count(m->inst, "invalid_frame", 1);
 }
 
+/* The kernel's drop count, as the newest datagram of a batch carries it:
+ * what grew since the last look is counted and, at most every 10 s,
+ * logged. */
+static void
+note_drops(udp_mesh *m, struct msghdr *msg)
+{
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL)
+      continue;
+    uint32_t total;
+    memcpy(&total, CMSG_DATA(c), sizeof total);
+    uint32_t n = total - m->drops_seen;
+    if (!n)
+      return;
+    m->drops_seen = total;
+    ss_instance_count(m->inst, "receive_dropped", n);
+    gint64 now = g_get_monotonic_time();
+    if (m->last_drop_log_us && now - m->last_drop_log_us < MESH_STRANGER_LOG_INTERVAL_US)
+      return;
+    m->last_drop_log_us = now;
+    char dropped[16];
+    g_snprintf(dropped, sizeof dropped, "%" G_GUINT32_FORMAT, n);
+    SS_LOG(m->domain, G_LOG_LEVEL_WARNING,
+           "the mesh socket's receive buffer was full: the kernel dropped datagrams "
+           "(the relay did not get enough CPU)",
+           "INSTANCE", ss_instance_get_name(m->inst), "DROPPED", dropped);
+  }
+}
+
 static gboolean
 on_readable(gint fd, GIOCondition cond, gpointer data)
 {
   udp_mesh *m = data;
   for (int done = 0; done < MESH_RECV_BATCH;) {
-    for (unsigned i = 0; i < MESH_RECV_SLOTS; i++)
+    for (unsigned i = 0; i < MESH_RECV_SLOTS; i++) {
       m->rx_msgs[i].msg_hdr.msg_namelen = sizeof m->rx_from[i];
+      m->rx_msgs[i].msg_hdr.msg_controllen = sizeof m->rx_ctl[i];
+    }
     int n = recvmmsg(fd, m->rx_msgs, MESH_RECV_SLOTS, MSG_DONTWAIT, NULL);
     if (n <= 0) {
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
         ss_instance_count(m->inst, "receive_errors", 1);
       break;
     }
+    if (G_UNLIKELY(m->rx_msgs[n - 1].msg_hdr.msg_controllen))
+      note_drops(m, &m->rx_msgs[n - 1].msg_hdr);
     for (int i = 0; i < n; i++) {
       if (m->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
         ss_instance_count(m->inst, "oversized", 1);
@@ -180,7 +221,9 @@ setup_receive_slots(udp_mesh *m)
     m->rx_iov[i] = (struct iovec) { m->rx_buf + (size_t) i * MESH_MAX_DATAGRAM, MESH_MAX_DATAGRAM };
     m->rx_msgs[i].msg_hdr = (struct msghdr) { .msg_name = &m->rx_from[i],
                                               .msg_namelen = sizeof m->rx_from[i],
-                                              .msg_iov = &m->rx_iov[i], .msg_iovlen = 1 };
+                                              .msg_iov = &m->rx_iov[i], .msg_iovlen = 1,
+                                              .msg_control = m->rx_ctl[i].buf,
+                                              .msg_controllen = sizeof m->rx_ctl[i] };
   }
 }
 
@@ -204,6 +247,9 @@ udp_mesh_start(void *data, GError **error)
   int rcvbuf = MESH_RECV_BUFFER_BYTES;
   if (setsockopt(m->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
     setsockopt(m->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  /* Datagrams the kernel drops for a full buffer are counted (note_drops). */
+  int one = 1;
+  setsockopt(m->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
   setup_receive_slots(m);
   m->tx_frames = g_malloc(MESH_SEND_BYTES);
   m->source = g_unix_fd_source_new(m->fd, G_IO_IN);

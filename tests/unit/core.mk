@@ -33,6 +33,8 @@ dist_check_SCRIPTS += tests/integration/peers-and-host.sh
 # Reload on SIGHUP under traffic, good and broken configurations.
 TESTS += tests/integration/reload.sh
 dist_check_SCRIPTS += tests/integration/reload.sh
+TESTS += tests/integration/overflow.sh
+dist_check_SCRIPTS += tests/integration/overflow.sh
 
 # The status subcommand over the control socket; dropping root (--user).
 TESTS += tests/integration/status-and-user.sh

@@ -1,0 +1,98 @@
+#!/bin/sh
+# Overload: what the kernel drops because a relay did not get the CPU in
+# time is counted and logged, not lost silently.  A relay is stopped
+# (SIGSTOP) while a burst arrives, then continued:
+#   - relay A's capture ring fills: the frames the kernel dropped are its
+#     capture_dropped counter, and captured + capture_dropped = sent;
+#   - relay B's mesh socket fills: the datagrams the kernel dropped are the
+#     transport's receive_dropped, and received + receive_dropped = what A
+#     sent to B.
+# Both relays go on relaying afterwards.
+#
+#   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
+. "$(dirname "$0")/lib.sh"
+ss_init
+ss_plan 9
+
+T=$SS_TMP
+A=10.201.1.2 B=10.201.2.2
+
+ss_router r
+ss_segment r 1
+ss_segment r 2
+ss_host cli r 1 10
+ss_host relA r 1 2
+ss_host srv r 2 10
+ss_host relB r 2 2
+ss_start_relay relA "$T/relA.log" -t eth0 --other-relays "$B" || ss_dump "$T/relA.log"
+ss_start_relay relB "$T/relB.log" -t eth0 --other-relays "$A" || ss_dump "$T/relB.log"
+relA=$(ss_relay_pid relA) relB=$(ss_relay_pid relB)
+
+# field LOG LINE-PATTERN KEY: KEY's value in the last line matching.
+field() { grep -E -- "$2" "$1" | tail -1 | tr ' "' '\n\n' | sed -n "s/^$3=//p"; }
+# stats_a, stats_b: SIGUSR1 to the relay, and wait for its counters.
+na=0 nb=0
+stats_a() { na=$((na + 1)); kill -USR1 "$relA" && ss_wait_for "$T/relA.log" 'relay counters' $na 5; }
+stats_b() { nb=$((nb + 1)); kill -USR1 "$relB" && ss_wait_for "$T/relB.log" 'relay counters' $nb 5; }
+# a_caught_up TOTAL: relay A has read, or counted as dropped, TOTAL broadcasts.
+a_caught_up() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		stats_a || return 1
+		_c=$(field "$T/relA.log" 'relay counters' captured)
+		_d=$(field "$T/relA.log" 'relay counters' capture_dropped)
+		[ $((_c + _d)) -ge "$1" ] && return 0
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	return 1
+}
+# one_more PORT OUT: one broadcast from cli that arrives on srv (a relay
+# learns of drops from the next thing that arrives after them).
+one_more() {
+	ss_listen srv "$T/$2" --timeout 5 --count 1 || return 1
+	_lis=$SS_LISTEN_PID
+	ss_in cli "$SS_TOOLS/ss-udp-send" --src "10.201.1.10:$1" --dest 255.255.255.255 >/dev/null
+	wait "$_lis"
+	[ "$(ss_count "$T/$2" '^RX ')" = 1 ]
+}
+
+# 1. The capture ring: A stopped, 3000 broadcasts, A continued.
+BURST=3000
+kill -STOP "$relA"
+ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:49001 --dest 255.255.255.255 \
+	--count $BURST --interval 0 >/dev/null
+kill -CONT "$relA"
+ss_check "relay A relays again after the overflow" one_more 49002 a1
+ss_check "and logs that the capture ring was full, with the count" \
+	ss_wait_for "$T/relA.log" 'WARNING: the capture ring was full.* dropped=[0-9]+' 1 5
+stats_a
+captured=$(field "$T/relA.log" 'relay counters' captured)
+dropped=$(field "$T/relA.log" 'relay counters' capture_dropped)
+ss_diag "relay A: captured=$captured capture_dropped=$dropped of $((BURST + 1)) sent"
+ss_check "captured + capture_dropped = every broadcast sent" \
+	[ "$((captured + dropped))" = $((BURST + 1)) ]
+ss_check "and some were dropped (the ring holds fewer than $BURST)" [ "$dropped" -gt 0 ]
+
+# 2. The mesh socket: B stopped while A forwards a burst larger than B's
+# 4 MiB receive buffer holds, B continued.
+BURST=20000
+kill -STOP "$relB"
+ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:49003 --dest 255.255.255.255 \
+	--count $BURST --interval 0 >/dev/null
+ss_check "relay A has read (or counted as dropped) the whole burst" \
+	a_caught_up $((3001 + BURST))
+kill -CONT "$relB"
+ss_check "relay B relays again after the overflow" one_more 49004 b1
+ss_check "and logs that the mesh socket's buffer was full" \
+	ss_wait_for "$T/relB.log" "WARNING: the mesh socket's receive buffer was full.* dropped=[0-9]+" 1 5
+stats_a
+stats_b
+sent=$(field "$T/relA.log" "peer counters peer=$B" sent)
+received=$(field "$T/relB.log" 'instance counters instance=mesh plugin=udp-mesh' received)
+rdropped=$(field "$T/relB.log" 'instance counters instance=mesh plugin=udp-mesh' receive_dropped)
+ss_diag "A sent $sent to B; B received=$received receive_dropped=$rdropped"
+ss_check "received + receive_dropped = what A sent to B" \
+	[ "$((received + ${rdropped:-0}))" = "$sent" ]
+ss_check "and some were dropped" [ "${rdropped:-0}" -gt 0 ]
+exit 0
