@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <gio/gio.h>
+#include <glib.h>
 #include <glib-unix.h>
 
 #include <snowsignal/log.h>
@@ -41,7 +41,7 @@ fill_addr(struct sockaddr_un *sun, const char *path, GError **error)
   memset(sun, 0, sizeof *sun);
   sun->sun_family = AF_UNIX;
   if (strlen(path) >= sizeof sun->sun_path) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FILENAME_TOO_LONG,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NAMETOOLONG,
                 "control socket path %s is longer than %zu bytes", path, sizeof sun->sun_path - 1);
     return FALSE;
   }
@@ -112,7 +112,7 @@ remove_stale(const char *path, GError **error)
   if (lstat(path, &st) < 0)
     return TRUE;
   if (!S_ISSOCK(st.st_mode)) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
                 "%s exists and is not a socket; choose another control_socket", path);
     return FALSE;
   }
@@ -125,7 +125,7 @@ remove_stale(const char *path, GError **error)
   if (fd >= 0)
     close(fd);
   if (live) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(EADDRINUSE),
                 "another snowsignal answers on %s; give each relay on a host its own "
                 "control_socket", path);
     return FALSE;
@@ -144,14 +144,14 @@ ss_control_new(const char *path, GMainContext *context, ss_control_render_fn ren
     return NULL;
   gboolean dir_existed = g_file_test(dir, G_FILE_TEST_IS_DIR);
   if (g_mkdir_with_parents(dir, CONTROL_DIR_MODE) < 0) {
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
                 "cannot create the directory %s for the control socket: %s", dir, g_strerror(errno));
     return NULL;
   }
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0 || bind(fd, (struct sockaddr *) &sun, sizeof sun) < 0 ||
       chmod(path, CONTROL_MODE) < 0 || listen(fd, CONTROL_BACKLOG) < 0) {
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
                 "cannot open the control socket %s: %s", path, g_strerror(errno));
     if (fd >= 0)
       close(fd);
@@ -190,7 +190,7 @@ ss_control_set_owner(ss_control *control, uid_t uid, gid_t gid, GError **error)
   if (lchown(control->path, uid, gid) == 0 &&
       (!control->made_dir || chown(what = control->made_dir, uid, gid) == 0))
     return TRUE;
-  g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot give %s to uid %u: %s",
+  g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot give %s to uid %u: %s",
               what, (unsigned) uid, g_strerror(errno));
   return FALSE;
 }
@@ -209,7 +209,7 @@ ss_control_query(const char *path, gboolean json, char **answer, GError **error)
     return FALSE;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || connect(fd, (struct sockaddr *) &sun, sizeof sun) < 0) {
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
                 "cannot reach the relay at %s: %s; is snowsignal running, and is this its "
                 "control_socket (--control-socket)?", path, g_strerror(errno));
     if (fd >= 0)

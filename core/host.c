@@ -17,7 +17,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/if_arp.h>
 #include <glib-unix.h>
-#include <gio/gio.h>
+#include <glib.h>
 
 #include <snowsignal/log.h>
 #include "host.h"
@@ -259,7 +259,7 @@ dump(ss_host *host, int type, GError **error)
   };
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0 || send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
                 "cannot ask the kernel for interfaces (netlink): %s", g_strerror(errno));
     if (fd >= 0)
       close(fd);
@@ -309,7 +309,7 @@ ss_host_watch(ss_host *host, GMainContext *context, GError **error)
   host->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
   struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR };
   if (host->fd < 0 || bind(host->fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
                 "cannot watch interfaces (netlink): %s", g_strerror(errno));
     return FALSE;
   }

@@ -11,6 +11,7 @@ libsnowsignal_la_SOURCES = \
 	core/chain.c core/chain.h \
 	core/host.c core/host.h \
 	core/peer-set.c core/peer-set.h \
+	core/resolve.c core/resolve.h \
 	core/segment.c core/segment.h \
 	core/segment-bpf.c \
 	core/relay.c core/relay.h core/relay-private.h \

@@ -8,11 +8,12 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
-#include <gio/gio.h>
+#include <glib.h>
 
 #include <snowsignal/log.h>
 #include "log.h"
 #include "peer-set.h"
+#include "resolve.h"
 
 #define SS_SELF_SEND_ADDR "127.0.0.1"
 
@@ -33,7 +34,7 @@ typedef struct {
   uint16_t port;              /* 0: the transport's own port */
   gboolean literal;
   GArray *addrs;              /* uint32_t, network order; last good lookup */
-  GCancellable *cancel;
+  ss_lookup *lookup;          /* in flight, or NULL */
 } peer_entry;
 
 struct ss_peer_set {
@@ -63,10 +64,7 @@ static void
 entry_free(gpointer p)
 {
   peer_entry *e = p;
-  if (e->cancel) {
-    g_cancellable_cancel(e->cancel);
-    g_object_unref(e->cancel);
-  }
+  ss_lookup_cancel(e->lookup);
   g_free(e->spec);
   g_free(e->host);
   g_array_unref(e->addrs);
@@ -248,63 +246,33 @@ ss_peer_set_rebuild(ss_peer_set *set)
   g_ptr_array_unref(old);
 }
 
-static int
-compare_addr(gconstpointer a, gconstpointer b)
-{
-  uint32_t x = ntohl(*(const uint32_t *) a), y = ntohl(*(const uint32_t *) b);
-  return x < y ? -1 : x > y;
-}
-
 static void
-on_resolved(GObject *source, GAsyncResult *res, gpointer user_data)
+on_resolved(const GArray *addrs, const char *error, void *user)
 {
-  peer_entry *e = user_data;
-  GError *error = NULL;
-  GList *list = g_resolver_lookup_by_name_with_flags_finish(G_RESOLVER(source), res, &error);
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_error_free(error);
-    return;
-  }
+  peer_entry *e = user;
   ss_peer_set *set = e->set;
-  g_clear_object(&e->cancel);
-  if (!list) {
+  e->lookup = NULL;
+  if (!addrs) {
     set->counters.lookup_failures++;
     SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "peer name lookup failed; keeping its last addresses",
-           "NAME", e->host, "ERROR", error ? error->message : "no address", NULL);
-    g_clear_error(&error);
+           "NAME", e->host, "ERROR", error, NULL);
     return;
   }
   g_array_set_size(e->addrs, 0);
-  for (GList *l = list; l; l = l->next) {
-    GInetAddress *ia = l->data;
-    if (g_inet_address_get_family(ia) != G_SOCKET_FAMILY_IPV4)
-      continue;
-    uint32_t a;
-    memcpy(&a, g_inet_address_to_bytes(ia), sizeof a);
-    g_array_append_val(e->addrs, a);
-  }
-  g_array_sort(e->addrs, compare_addr);
-  g_resolver_free_addresses(list);
+  g_array_append_vals(e->addrs, addrs->data, addrs->len);
   ss_peer_set_rebuild(set);
 }
 
 static void
 resolve_all(ss_peer_set *set)
 {
-  GResolver *resolver = g_resolver_get_default();
-  g_main_context_push_thread_default(set->context);
   for (guint i = 0; i < set->entries->len; i++) {
     peer_entry *e = g_ptr_array_index(set->entries, i);
-    if (e->literal || e->cancel)
+    if (e->literal || e->lookup)
       continue;
     set->counters.lookups++;
-    e->cancel = g_cancellable_new();
-    g_resolver_lookup_by_name_with_flags_async(resolver, e->host,
-                                               G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY,
-                                               e->cancel, on_resolved, e);
+    e->lookup = ss_lookup_start(e->host, set->context, on_resolved, e);
   }
-  g_main_context_pop_thread_default(set->context);
-  g_object_unref(resolver);
 }
 
 static gboolean
@@ -346,10 +314,7 @@ ss_peer_set_stop(ss_peer_set *set)
   }
   for (guint i = 0; i < set->entries->len; i++) {
     peer_entry *e = g_ptr_array_index(set->entries, i);
-    if (e->cancel) {
-      g_cancellable_cancel(e->cancel);
-      g_clear_object(&e->cancel);
-    }
+    g_clear_pointer(&e->lookup, ss_lookup_cancel);
   }
   set->changed = NULL;
 }

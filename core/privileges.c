@@ -12,7 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
-#include <gio/gio.h>
+#include <glib.h>
 
 #include "privileges.h"
 
@@ -20,7 +20,7 @@ static gboolean
 fail(GError **error, const char *user, const char *what)
 {
   int e = errno;
-  g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot switch to user %s: %s: %s",
+  g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot switch to user %s: %s: %s",
               user, what, g_strerror(e));
   return FALSE;
 }

@@ -8,7 +8,7 @@
 
 #include <string.h>
 #include <net/if.h>
-#include <gio/gio.h>
+#include <glib.h>
 #include <glib-unix.h>
 
 #include <snowsignal/log.h>
@@ -212,7 +212,7 @@ ss_relay_start(ss_relay *relay, GMainContext *context, GError **error)
   if (!relay->segment)
     return FALSE;
   if (!ss_host_link_mac(relay->host, ss_segment_get_ifindex(relay->segment), relay->own_mac)) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
                 "interface %s has no Ethernet address; snowsignal relays on Ethernet segments",
                 conf->interface);
     return FALSE;

@@ -24,7 +24,7 @@
 #include <sys/socket.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <gio/gio.h>
+#include <glib.h>
 
 #include <snowsignal/packet.h>
 #include "segment.h"
@@ -75,7 +75,7 @@ static gboolean
 fail_errno(GError **error, const char *ifname, const char *what, const char *hint)
 {
   int e = errno;
-  g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "interface %s: %s: %s%s%s", ifname,
+  g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "interface %s: %s: %s%s%s", ifname,
               what, g_strerror(e), hint ? "; " : "", hint ? hint : "");
   return FALSE;
 }
@@ -99,7 +99,7 @@ attach_filter(int fd, const char *ifname, const uint16_t *ports, unsigned n_port
   struct sock_filter insns[SS_BPF_MAX_INSNS];
   unsigned n = ss_segment_build_bpf(ports, n_ports, insns, SS_BPF_MAX_INSNS);
   if (n == 0) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "interface %s: cannot build a capture filter for %u ports", ifname, n_ports);
     return FALSE;
   }
@@ -140,7 +140,7 @@ ss_segment *
 ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, GError **error)
 {
   if (strlen(ifname) >= IFNAMSIZ) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "interface name '%s' is longer than %d characters", ifname, IFNAMSIZ - 1);
     return NULL;
   }

@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <glib-unix.h>
-#include <gio/gio.h>
+#include <glib.h>
 
 #include <snowsignal/snowsignal.h>
 
@@ -95,7 +95,7 @@ udp_mesh_new(ss_instance *inst, GError **error)
   struct in_addr a;
   const char *bind_address = ss_instance_get_string(inst, "bind_address");
   if (inet_pton(AF_INET, bind_address, &a) != 1) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "bind_address '%s' (%s) is not an IPv4 address", bind_address,
                 ss_instance_get_key_origin(inst, "bind_address"));
     return NULL;
@@ -236,7 +236,7 @@ udp_mesh_start(void *data, GError **error)
   m->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (m->fd < 0 || bind(m->fd, (struct sockaddr *) &sin, sizeof sin) < 0) {
     int e = errno;
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot listen on %s:%u: %s%s",
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot listen on %s:%u: %s%s",
                 m->bind_address, m->port, g_strerror(e),
                 e == EADDRINUSE ? "; is another relay running, or set another port?" : "");
     if (m->fd >= 0)

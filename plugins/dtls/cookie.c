@@ -10,7 +10,7 @@
 #include <config.h>
 
 #include <errno.h>
-#include <gio/gio.h>
+#include <glib.h>
 
 #include "dtls-plugin.h"
 
@@ -35,7 +35,7 @@ dtls_cookie_init(dtls_plugin *p, GError **error)
 {
   int r = gnutls_key_generate(&p->cookie_key, GNUTLS_COOKIE_KEY_SIZE);
   if (r < 0) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot make the DTLS cookie key: %s",
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot make the DTLS cookie key: %s",
                 gnutls_strerror(r));
     return FALSE;
   }

@@ -9,7 +9,7 @@
 #include <config.h>
 
 #include <string.h>
-#include <gio/gio.h>
+#include <glib.h>
 #include <gnutls/x509.h>
 
 #include "dtls-plugin.h"
@@ -71,7 +71,7 @@ psk_parse_line(dtls_creds *c, const char *line, guint lineno, GError **error)
   const char *file = c->p->psk_file;
   const char *colon = strchr(line, ':');
   if (!colon || colon == line) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "%s:%u: expected \"identity:hexkey\" (as psktool writes)", file, lineno);
     return FALSE;
   }
@@ -79,7 +79,7 @@ psk_parse_line(dtls_creds *c, const char *line, guint lineno, GError **error)
   gnutls_datum_t raw = { NULL, 0 };
   if (gnutls_hex_decode2(&hex, &raw) < 0 || raw.size < PSK_MIN_KEY_BYTES) {
     gnutls_free(raw.data);
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "%s:%u: the key must be at least %u bytes of hexadecimal; make one with "
                 "psktool -u IDENTITY -p %s", file, lineno, PSK_MIN_KEY_BYTES, file);
     return FALSE;
@@ -109,7 +109,7 @@ psk_load(dtls_creds *c, GError **error)
   const char *identity = *c->p->psk_identity ? c->p->psk_identity : c->first_identity;
   GBytes *key = identity ? g_hash_table_lookup(c->psk_keys, identity) : NULL;
   if (!key) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 identity ? "%s: no key for psk_identity '%s'" : "%s: no key in the file%s",
                 c->p->psk_file, identity ? identity : "");
     return FALSE;
@@ -188,7 +188,7 @@ x509_load(dtls_creds *c, GError **error)
   const char *missing = !*p->ca_file ? "ca_file" : !*p->cert_file ? "cert_file"
                         : !*p->key_file ? "key_file" : NULL;
   if (missing) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "mode \"x509\" needs %s (%s); see docs/dtls-keys.md", missing,
                 ss_instance_get_key_origin(p->inst, missing));
     return FALSE;
@@ -196,13 +196,13 @@ x509_load(dtls_creds *c, GError **error)
   gnutls_certificate_allocate_credentials(&c->x509);
   int r = gnutls_certificate_set_x509_trust_file(c->x509, p->ca_file, GNUTLS_X509_FMT_PEM);
   if (r <= 0) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "ca_file %s: %s", p->ca_file,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "ca_file %s: %s", p->ca_file,
                 r < 0 ? gnutls_strerror(r) : "no certificate in it");
     return FALSE;
   }
   r = gnutls_certificate_set_x509_key_file(c->x509, p->cert_file, p->key_file, GNUTLS_X509_FMT_PEM);
   if (r < 0) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "cert_file %s / key_file %s: %s",
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "cert_file %s / key_file %s: %s",
                 p->cert_file, p->key_file, gnutls_strerror(r));
     return FALSE;
   }
@@ -218,7 +218,7 @@ dtls_creds_load(dtls_plugin *p, GError **error)
   const char *prio = p->mode == DTLS_MODE_PSK ? DTLS_PRIORITY_PSK : DTLS_PRIORITY_X509;
   gboolean ok;
   if (p->mode == DTLS_MODE_PSK && !*p->psk_file) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "mode \"psk\" needs psk_file (%s); see docs/dtls-keys.md",
                 ss_instance_get_key_origin(p->inst, "psk_file"));
     ok = FALSE;
@@ -226,7 +226,7 @@ dtls_creds_load(dtls_plugin *p, GError **error)
     ok = p->mode == DTLS_MODE_PSK ? psk_load(c, error) : x509_load(c, error);
   }
   if (ok && gnutls_priority_init(&c->priority, prio, NULL) < 0) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "GnuTLS refuses priority %s", prio);
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "GnuTLS refuses priority %s", prio);
     ok = FALSE;
   }
   if (!ok) {

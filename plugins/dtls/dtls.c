@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <glib-unix.h>
-#include <gio/gio.h>
+#include <glib.h>
 
 #include "dtls-plugin.h"
 
@@ -71,13 +71,13 @@ read_settings(dtls_plugin *p, GError **error)
   const char *bind_address = ss_instance_get_string(inst, "bind_address");
   const char *mode = ss_instance_get_string(inst, "mode");
   if (inet_pton(AF_INET, bind_address, &p->bind_addr) != 1) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "bind_address '%s' (%s) is not an IPv4 address", bind_address,
                 ss_instance_get_key_origin(inst, "bind_address"));
     return FALSE;
   }
   if (strcmp(mode, "psk") != 0 && strcmp(mode, "x509") != 0) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "mode '%s' (%s) must be \"psk\" or \"x509\"", mode,
                 ss_instance_get_key_origin(inst, "mode"));
     return FALSE;
@@ -196,7 +196,7 @@ open_socket(dtls_plugin *p, GError **error)
   int e = errno;
   char addr[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &p->bind_addr, addr, sizeof addr);
-  g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot listen on %s:%u: %s%s", addr,
+  g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot listen on %s:%u: %s%s", addr,
               p->port, g_strerror(e),
               e == EADDRINUSE ? "; is another relay running, or set another port?" : "");
   return FALSE;

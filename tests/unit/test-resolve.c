@@ -1,0 +1,128 @@
+/* snowsignal - UDP broadcast relay
+ * test-resolve.c: the asynchronous name lookups (core/resolve.c).
+ *
+ * Names come from /etc/hosts ("localhost") or are reserved never to
+ * resolve (RFC 6761 ".invalid"), so no test needs a DNS server.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <glib.h>
+
+#include "resolve.h"
+
+typedef struct {
+  gboolean called;
+  guint n_addrs;
+  uint32_t first;
+  char *error;
+  GMainContext *context;
+  GThread *thread;            /* where @done ran */
+} answer;
+
+static void
+on_done(const GArray *addrs, const char *error, void *user)
+{
+  answer *a = user;
+  a->called = TRUE;
+  a->thread = g_thread_self();
+  if (addrs) {
+    a->n_addrs = addrs->len;
+    a->first = g_array_index(addrs, uint32_t, 0);
+  }
+  a->error = g_strdup(error);
+}
+
+static void
+wait_for(GMainContext *context, const gboolean *flag)
+{
+  /* Bounded: a lookup of a local or reserved name answers at once. */
+  gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+  while (!*flag && g_get_monotonic_time() < deadline)
+    g_main_context_iteration(context, TRUE);
+  g_assert_true(*flag);
+}
+
+static void
+test_localhost(void)
+{
+  GMainContext *context = g_main_context_new();
+  answer a = { 0 };
+  ss_lookup_start("localhost", context, on_done, &a);
+  wait_for(context, &a.called);
+  g_assert_null(a.error);
+  g_assert_cmpuint(a.n_addrs, >=, 1);
+  g_assert_cmpuint(a.first, ==, htonl(INADDR_LOOPBACK));
+  /* Delivered on the context's thread, not the worker's. */
+  g_assert_true(a.thread == g_thread_self());
+  g_main_context_unref(context);
+}
+
+static void
+test_failure(void)
+{
+  GMainContext *context = g_main_context_new();
+  answer a = { 0 };
+  ss_lookup_start("no-such-host.invalid", context, on_done, &a);
+  wait_for(context, &a.called);
+  g_assert_cmpuint(a.n_addrs, ==, 0);
+  g_assert_nonnull(a.error);
+  g_assert_cmpstr(a.error, !=, "");
+  g_free(a.error);
+  g_main_context_unref(context);
+}
+
+/* A cancelled lookup never calls back, even though its worker finishes:
+ * a later lookup on the same context, answered after it, shows that the
+ * context had every chance to deliver the first. */
+static void
+test_cancel(void)
+{
+  GMainContext *context = g_main_context_new();
+  answer cancelled = { 0 }, later = { 0 };
+  ss_lookup *l = ss_lookup_start("localhost", context, on_done, &cancelled);
+  ss_lookup_cancel(l);
+  ss_lookup_start("localhost", context, on_done, &later);
+  wait_for(context, &later.called);
+  /* Drain whatever else is pending. */
+  while (g_main_context_iteration(context, FALSE))
+    ;
+  g_assert_false(cancelled.called);
+  g_main_context_unref(context);
+}
+
+/* Several at once, each answered once (the failing ones are empty names,
+ * which fail without asking a DNS server). */
+static void
+test_many(void)
+{
+  GMainContext *context = g_main_context_new();
+  enum { N = 12 };
+  answer a[N] = { { 0 } };
+  for (int i = 0; i < N; i++)
+    ss_lookup_start(i % 2 ? "localhost" : "", context, on_done, &a[i]);
+  for (int i = 0; i < N; i++)
+    wait_for(context, &a[i].called);
+  for (int i = 0; i < N; i++) {
+    if (i % 2)
+      g_assert_cmpuint(a[i].n_addrs, >=, 1);
+    else
+      g_assert_cmpuint(a[i].n_addrs, ==, 0);
+    g_assert_true((a[i].error == NULL) == (i % 2 == 1));
+    g_free(a[i].error);
+  }
+  g_main_context_unref(context);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/resolve/localhost", test_localhost);
+  g_test_add_func("/resolve/failure", test_failure);
+  g_test_add_func("/resolve/cancel", test_cancel);
+  g_test_add_func("/resolve/many", test_many);
+  return g_test_run();
+}
