@@ -35,12 +35,15 @@
 /* The ring is mapped into the process and counts in its RSS in full, so its
  * slots are sized for what the relay mostly carries, PVA searches of a few
  * hundred bytes at most: a 512-byte slot holds a frame of up to 446 bytes
- * (the kernel puts it 66 bytes in, after its header), and 512 KiB of them
- * hold 1024 frames, 10 ms of a 100k frames/s burst.  A longer frame comes whole through the
+ * (the kernel puts it 66 bytes in, after its header).  2 MiB of them hold
+ * 4096 frames, 40 ms of a 100k frames/s burst: what a relay that waits for
+ * a CPU on a busy machine needs not to lose frames (with 1024 slots, 7 % of
+ * a 100k pps stream was dropped on a loaded 2-CPU machine; with 4096,
+ * 0.007 %: bench/RESULTS.md).  A longer frame comes whole through the
  * socket's ordinary receive queue (PACKET_COPY_THRESH), with its truncated
  * copy in the ring marking its place. */
 #define SS_RING_SLOT_BYTES  512u
-#define SS_RING_BYTES       (512u * 1024)
+#define SS_RING_BYTES       (2048u * 1024)
 /* The kernel allocates the ring in blocks of contiguous pages; small blocks
  * never fail for want of a high-order allocation. */
 #define SS_RING_BLOCK_BYTES (64u * 1024)

@@ -8,11 +8,14 @@
 #     transport's receive_dropped, and received + receive_dropped = what A
 #     sent to B.
 # Both relays go on relaying afterwards.
+# A relay that is not root, as under the shipped unit (a plain user with
+# CAP_NET_RAW as an ambient capability), says at start when the kernel gave
+# its mesh socket less buffer than it asked for.
 #
 #   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 9
+ss_plan 11
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
@@ -57,8 +60,8 @@ one_more() {
 	[ "$(ss_count "$T/$2" '^RX ')" = 1 ]
 }
 
-# 1. The capture ring: A stopped, 3000 broadcasts, A continued.
-BURST=3000
+# 1. The capture ring (4096 frames): A stopped, 10000 broadcasts, A continued.
+BURST=10000
 kill -STOP "$relA"
 ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:49001 --dest 255.255.255.255 \
 	--count $BURST --interval 0 >/dev/null
@@ -75,13 +78,13 @@ ss_check "captured + capture_dropped = every broadcast sent" \
 ss_check "and some were dropped (the ring holds fewer than $BURST)" [ "$dropped" -gt 0 ]
 
 # 2. The mesh socket: B stopped while A forwards a burst larger than B's
-# 4 MiB receive buffer holds, B continued.
-BURST=20000
+# 8 MiB receive buffer holds (1-2 KiB a datagram), B continued.
+BURST=60000
 kill -STOP "$relB"
 ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:49003 --dest 255.255.255.255 \
 	--count $BURST --interval 0 >/dev/null
 ss_check "relay A has read (or counted as dropped) the whole burst" \
-	a_caught_up $((3001 + BURST))
+	a_caught_up $((10001 + BURST))
 kill -CONT "$relB"
 ss_check "relay B relays again after the overflow" one_more 49004 b1
 ss_check "and logs that the mesh socket's buffer was full" \
@@ -95,4 +98,30 @@ ss_diag "A sent $sent to B; B received=$received receive_dropped=$rdropped"
 ss_check "received + receive_dropped = what A sent to B" \
 	[ "$((received + ${rdropped:-0}))" = "$sent" ]
 ss_check "and some were dropped" [ "${rdropped:-0}" -gt 0 ]
+
+# 3. Not root: the buffer is capped at net.core.rmem_max.
+ss_ns solo
+ip -n "$(ss_nsname solo)" link add d0 type veth peer name d1
+ip -n "$(ss_nsname solo)" link set d0 up
+ip -n "$(ss_nsname solo)" link set d1 up
+unprivileged() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+rmem_max=$(cat /proc/sys/net/core/rmem_max)
+if ! command -v setpriv >/dev/null; then
+	ss_skip "a relay that is not root starts" "no setpriv"
+	ss_skip "and says its mesh buffer is smaller than asked for" "no setpriv"
+elif ! unprivileged test -x "$SS_RELAY"; then
+	ss_skip "a relay that is not root starts" "nobody cannot run $SS_RELAY (build tree not readable)"
+	ss_skip "and says its mesh buffer is smaller than asked for" "build tree not readable"
+else
+	ss_bg solo "$T/solo.log" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=+net_raw --ambient-caps=+net_raw "$SS_RELAY" -t d0 --other-relays 10.201.9.9
+	ss_check "a relay that is not root starts (CAP_NET_RAW only)" \
+		ss_wait_for "$T/solo.log" 'relay started' 1 "$SS_START_TIMEOUT"
+	if [ "$rmem_max" -ge 8388608 ]; then
+		ss_skip "and says its mesh buffer is smaller than asked for" "net.core.rmem_max is $rmem_max"
+	else
+		ss_check "and says its mesh buffer is smaller than asked for (rmem_max $rmem_max)" \
+			grep -q "receive buffer is smaller than asked for.*buffer=\"$((rmem_max / 1024)) KiB\"" "$T/solo.log"
+	fi
+fi
 exit 0
