@@ -176,9 +176,9 @@ on_capture(gint fd, GIOCondition cond, gpointer user_data)
     }
   }
   ss_segment_frame frame;
+  gboolean losing = FALSE;
   for (int i = 0; i < SS_CAPTURE_BATCH && ss_segment_next(seg, &frame); i++) {
-    if (G_UNLIKELY(frame.losing))
-      ss_relay_take_capture_drops(relay, TRUE);
+    losing |= frame.losing;
     if (frame.truncated)
       relay->counters.capture_truncated++;
     else
@@ -186,6 +186,10 @@ on_capture(gint fd, GIOCondition cond, gpointer user_data)
     ss_segment_release(seg);
   }
   flush_transports(relay);
+  /* Every frame the kernel wrote while its drop count was not zero is
+   * marked: one read of the count per batch, which also clears the mark. */
+  if (G_UNLIKELY(losing))
+    ss_relay_take_capture_drops(relay, TRUE);
   return G_SOURCE_CONTINUE;
 }
 

@@ -54,7 +54,9 @@ adopt_unchanged(ss_relay *relay, ss_relay *old)
 }
 
 /* The relay's and the chains' counters are totals since the start: a
- * reload carries them on (kept instances keep theirs with them). */
+ * reload carries them on (kept instances keep theirs with them).  After
+ * the path has stopped and the segment was handed over, so that nothing
+ * counted on the way out is lost. */
 static void
 carry_counters(ss_relay *to, const ss_relay *from)
 {
@@ -71,6 +73,22 @@ same_segment(const ss_conf *a, const ss_conf *b)
                 a->n_broadcast_ports * sizeof a->broadcast_ports[0]) == 0;
 }
 
+/* Gives @from's packet socket to @to when the interface and the ports are
+ * the same (the kernel's drop count goes with it); otherwise takes in the
+ * drops of the socket that is about to close. */
+static void
+hand_over_segment(ss_relay *to, ss_relay *from)
+{
+  if (!from->segment)
+    return;
+  if (same_segment(from->conf, to->conf)) {
+    to->segment = from->segment;
+    from->segment = NULL;
+  } else {
+    ss_relay_take_capture_drops(from, FALSE);
+  }
+}
+
 /* A reloaded relay failed to start: builds one from the configuration that
  * ran before (@previous, taken), takes back from @failed what it still has
  * open of it (the kept instances, the segment socket) and starts it.
@@ -78,16 +96,15 @@ same_segment(const ss_conf *a, const ss_conf *b)
 static ss_relay *
 restore_previous(ss_relay *failed, ss_conf *previous, GMainContext *context, GError **error)
 {
-  ss_relay *back = ss_relay_new_with_loader(previous, failed->loader, error);
+  ss_loader *loader =
+    ss_loader_same_path(failed->loader, previous->plugin_path) ? failed->loader : NULL;
+  ss_relay *back = ss_relay_new_with_loader(previous, loader, error);
   if (!back)
     return failed;
   adopt_unchanged(back, failed);
-  carry_counters(back, failed);
   ss_relay_path_stop(failed);
-  if (failed->segment && same_segment(failed->conf, previous)) {
-    back->segment = failed->segment;
-    failed->segment = NULL;
-  }
+  hand_over_segment(back, failed);
+  carry_counters(back, failed);
   ss_relay_free(failed);
   ss_relay_start(back, context, error);
   return back;
@@ -112,13 +129,10 @@ ss_relay_reload(ss_relay **relay_io, ss_conf *conf, GError **error)
     return FALSE;
   /* From here on the new configuration is known good: swap. */
   guint kept = adopt_unchanged(relay, old);
-  carry_counters(relay, old);
   GMainContext *context = old->context ? g_main_context_ref(old->context) : NULL;
   ss_relay_path_stop(old);
-  if (old->segment && same_segment(old->conf, conf)) {
-    relay->segment = old->segment;
-    old->segment = NULL;
-  }
+  hand_over_segment(relay, old);
+  carry_counters(relay, old);
   /* The previous configuration outlives its relay, for a way back. */
   ss_conf *previous = old->conf;
   old->conf = NULL;

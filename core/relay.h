@@ -79,10 +79,12 @@ ss_deliver_result ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t
  * new one started and stored in *@relay.  Because no socket that stays is
  * ever closed, frames that arrive meanwhile wait in the kernel: none is
  * lost.  When the new relay fails to start (a port taken or privileged,
- * say), it is freed and a relay of the previous configuration is built and
- * started in its place, taking back the instances and socket still open:
- * FALSE is returned with @error, and *@relay is that relay, running unless
- * it failed too (ss_relay_is_running() tells).  Takes @conf. */
+ * say), a relay of the previous configuration is built and started in its
+ * place, taking back the instances and socket still open, and the new one
+ * freed: FALSE is returned with @error, and *@relay is the relay left, the
+ * restored one, running unless its start failed too, or the failed new one
+ * when the previous configuration could not even be built again
+ * (ss_relay_is_running() tells which case it is).  Takes @conf. */
 gboolean ss_relay_reload(ss_relay **relay, ss_conf *conf, GError **error);
 
 /* Writes every counter (chains, instances, peers, relay) to the log. */
