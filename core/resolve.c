@@ -24,6 +24,7 @@
 
 struct ss_lookup {
   gint refs;
+  gint cancelled;             /* set by the asker, read by the worker */
   char *host;
   GMainContext *context;
   ss_lookup_done_fn done;     /* asking thread only; NULL once cancelled or done */
@@ -32,12 +33,16 @@ struct ss_lookup {
   char *error;
 };
 
+/* Lookups not yet freed, for ss_lookup_pending(). */
+static gint live;
+
 static void
 lookup_unref(gpointer p)
 {
   ss_lookup *l = p;
   if (!g_atomic_int_dec_and_test(&l->refs))
     return;
+  g_atomic_int_add(&live, -1);
   g_free(l->host);
   g_main_context_unref(l->context);
   if (l->addrs)
@@ -74,7 +79,9 @@ lookup_run(gpointer p, gpointer pool_data)
   ss_lookup *l = p;
   struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM };
   struct addrinfo *res = NULL;
-  int rc = getaddrinfo(l->host, NULL, &hints, &res);
+  /* Cancelled while it waited in the queue (a reload while DNS is slow):
+   * no need to ask at all. */
+  int rc = g_atomic_int_get(&l->cancelled) ? EAI_NONAME : getaddrinfo(l->host, NULL, &hints, &res);
   if (rc == 0) {
     l->addrs = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
@@ -94,8 +101,9 @@ lookup_run(gpointer p, gpointer pool_data)
   } else {
     l->error = g_strdup(rc == EAI_SYSTEM ? g_strerror(errno) : gai_strerror(rc));
   }
-  /* The job's reference goes with the source: dropped after delivery, or
-   * when the context is destroyed first. */
+  /* The job's reference goes with the source, dropped once it has run:
+   * the context must go on being iterated until then (the lookup holds a
+   * reference to it), cancelled lookups included. */
   GSource *source = g_idle_source_new();
   g_source_set_priority(source, G_PRIORITY_DEFAULT);
   g_source_set_callback(source, lookup_deliver, l, lookup_unref);
@@ -119,6 +127,7 @@ ss_lookup_start(const char *host, GMainContext *context, ss_lookup_done_fn done,
 {
   ss_lookup *l = g_new0(ss_lookup, 1);
   l->refs = 2; /* the handle and the job */
+  g_atomic_int_inc(&live);
   l->host = g_strdup(host);
   l->context = g_main_context_ref(context ? context : g_main_context_default());
   l->done = done;
@@ -133,5 +142,12 @@ ss_lookup_cancel(ss_lookup *lookup)
   if (!lookup)
     return;
   lookup->done = NULL;
+  g_atomic_int_set(&lookup->cancelled, 1);
   lookup_unref(lookup);
+}
+
+guint
+ss_lookup_pending(void)
+{
+  return (guint) g_atomic_int_get(&live);
 }

@@ -25,8 +25,12 @@ typedef void (*ss_lookup_done_fn)(const GArray *addrs, const char *error, void *
  * (so after the daemon has given up root) and shared by every lookup. */
 ss_lookup *ss_lookup_start(const char *host, GMainContext *context, ss_lookup_done_fn done,
                            void *user);
-/* Abandons a lookup in flight: @done is never called.  The worker may still
- * be in getaddrinfo(); what it finds is thrown away. */
+/* Abandons a lookup in flight: @done is never called.  A lookup still
+ * queued is not asked at all; one in getaddrinfo() finishes, and what it
+ * finds is thrown away.  Either way it comes back through its context once
+ * more to be freed: keep iterating the context (the daemon's loop does). */
 void ss_lookup_cancel(ss_lookup *lookup);
+/* Lookups started and not yet freed (for tests). */
+guint ss_lookup_pending(void);
 
 #endif
