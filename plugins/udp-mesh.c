@@ -46,6 +46,7 @@
  * it caps the size at net.core.rmem_max, and the relay says so at start. */
 #define MESH_RECV_BUFFER_BYTES (8 * 1024 * 1024)
 #define MESH_STRANGER_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+#define MESH_DROP_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 
 typedef struct {
   ss_instance *inst;
@@ -67,7 +68,9 @@ typedef struct {
     char buf[CMSG_SPACE(sizeof(uint32_t))];
     struct cmsghdr align;
   } rx_ctl[MESH_RECV_SLOTS];
-  uint32_t drops_seen;
+  uint32_t drops_seen;         /* the socket's count, as last seen */
+  guint64 drops_unlogged;      /* dropped since the last warning */
+  guint64 drops_total;
   gint64 last_drop_log_us;
   /* Send queue: frames copied into tx_frames, one message per peer each. */
   uint8_t *tx_frames;
@@ -170,17 +173,21 @@ note_drops(udp_mesh *m, struct msghdr *msg)
     if (!n)
       return;
     m->drops_seen = total;
+    m->drops_unlogged += n;
+    m->drops_total += n;
     ss_instance_count(m->inst, "receive_dropped", n);
     gint64 now = g_get_monotonic_time();
-    if (m->last_drop_log_us && now - m->last_drop_log_us < MESH_STRANGER_LOG_INTERVAL_US)
+    if (m->last_drop_log_us && now - m->last_drop_log_us < MESH_DROP_LOG_INTERVAL_US)
       return;
     m->last_drop_log_us = now;
-    char dropped[16];
-    g_snprintf(dropped, sizeof dropped, "%" G_GUINT32_FORMAT, n);
+    char dropped[24], sum[24];
+    g_snprintf(dropped, sizeof dropped, "%" G_GUINT64_FORMAT, m->drops_unlogged);
+    g_snprintf(sum, sizeof sum, "%" G_GUINT64_FORMAT, m->drops_total);
+    m->drops_unlogged = 0;
     SS_LOG(m->domain, G_LOG_LEVEL_WARNING,
            "the mesh socket's receive buffer was full: the kernel dropped datagrams "
            "(the relay did not get enough CPU)",
-           "INSTANCE", ss_instance_get_name(m->inst), "DROPPED", dropped);
+           "INSTANCE", ss_instance_get_name(m->inst), "DROPPED", dropped, "TOTAL", sum);
   }
 }
 
@@ -269,7 +276,9 @@ udp_mesh_start(void *data, GError **error)
     return FALSE;
   }
   set_receive_buffer(m);
-  /* Datagrams the kernel drops for a full buffer are counted (note_drops). */
+  /* Datagrams the kernel drops for a full buffer are counted (note_drops);
+   * a new socket counts from zero. */
+  m->drops_seen = 0;
   int one = 1;
   setsockopt(m->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
   setup_receive_slots(m);

@@ -53,11 +53,14 @@ a_caught_up() {
 # one_more PORT OUT: one broadcast from cli that arrives on srv (a relay
 # learns of drops from the next thing that arrives after them).
 one_more() {
-	ss_listen srv "$T/$2" --timeout 5 --count 1 || return 1
+	ss_listen srv "$T/$2" --timeout 5 --count 1000000 || return 1
 	_lis=$SS_LISTEN_PID
 	ss_in cli "$SS_TOOLS/ss-udp-send" --src "10.201.1.10:$1" --dest 255.255.255.255 >/dev/null
+	ss_wait_for "$T/$2" "^RX src=10\.201\.1\.10:$1 " 1 5
+	_rc=$?
+	kill "$_lis" 2>/dev/null
 	wait "$_lis"
-	[ "$(ss_count "$T/$2" '^RX ')" = 1 ]
+	return $_rc
 }
 
 # 1. The capture ring (4096 frames): A stopped, 10000 broadcasts, A continued.
