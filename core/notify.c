@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #define WATCHDOG_PID_VAR  "WATCHDOG_PID"
 /* NOTIFY_SOCKET="@name" is the abstract socket "\0name" (unix(7)). */
 #define ABSTRACT_SOCKET_PREFIX '@'
+#define NOTIFY_SEND_TIMEOUT_S 2
 
 /* The watchdog pings every few seconds: when the manager cannot be reached,
  * one line saying so is enough. */
@@ -93,9 +95,16 @@ ss_notify(const char *state)
     log_failure(name, g_strerror(errno));
     return FALSE;
   }
-  /* MSG_DONTWAIT: the relay's one loop never waits for the manager; a
-   * manager too busy to take the datagram gets the failure logged. */
-  ssize_t sent = sendto(fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT,
+  /* READY=1 and the other state changes wait (up to
+   * NOTIFY_SEND_TIMEOUT_S) for a manager whose queue is full: a lost
+   * READY=1 would fail the start.  A watchdog ping never waits: the next
+   * one follows, and the relay's loop is not held up for it. */
+  gboolean ping = g_str_has_prefix(state, "WATCHDOG=");
+  if (!ping) {
+    struct timeval tv = { NOTIFY_SEND_TIMEOUT_S, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  ssize_t sent = sendto(fd, state, strlen(state), MSG_NOSIGNAL | (ping ? MSG_DONTWAIT : 0),
                         (const struct sockaddr *) &addr, addr_len);
   int send_errno = errno;
   close(fd);
