@@ -21,7 +21,7 @@ lib=$top_builddir/.libs/libsnowsignal.so
 public=SNOWSIGNAL_0 private=SNOWSIGNAL_PRIVATE
 
 command -v objdump >/dev/null 2>&1 || { echo "1..0 # SKIP objdump not found"; exit 0; }
-[ -f "$lib" ] || { echo "Bail out! $lib not built"; exit 1; }
+[ -f "$lib" ] || { echo "1..0 # SKIP no shared libsnowsignal (built with --disable-shared?)"; exit 0; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-abi.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT HUP INT TERM
 
