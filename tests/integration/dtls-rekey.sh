@@ -28,13 +28,7 @@ DELAY_MS=${DTLS_REKEY_DELAY_MS:-5}
 COUNT=${DTLS_REKEY_COUNT:-5000}
 LISTEN=$((COUNT / 1000 + 8))
 
-ss_router r
-ss_segment r 1
-ss_segment r 2
-ss_host cli r 1 10
-ss_host relA r 1 2
-ss_host srv r 2 10
-ss_host relB r 2 2
+ss_two_segments
 ss_host delay r 1 5
 
 # delay.py HOST A B MS DROP: datagrams from A to HOST:7125 leave HOST:7126

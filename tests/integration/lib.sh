@@ -146,6 +146,13 @@ ss_host() {
 	ip -n "$_h" route add default via "10.201.$3.1"
 }
 
+# ss_two_segments: the usual pair of segments behind router r:
+#   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
+ss_two_segments() {
+	ss_router r && ss_segment r 1 && ss_segment r 2 &&
+		ss_host cli r 1 10 && ss_host relA r 1 2 && ss_host srv r 2 10 && ss_host relB r 2 2
+}
+
 # ss_mac NAME [IFACE]: the interface's MAC address.
 ss_mac() {
 	ip -n "$(ss_nsname "$1")" -o link show "${2:-eth0}" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'

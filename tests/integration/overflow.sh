@@ -20,13 +20,7 @@ ss_plan 11
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
 
-ss_router r
-ss_segment r 1
-ss_segment r 2
-ss_host cli r 1 10
-ss_host relA r 1 2
-ss_host srv r 2 10
-ss_host relB r 2 2
+ss_two_segments
 ss_start_relay relA "$T/relA.log" -t eth0 --other-relays "$B" || ss_dump "$T/relA.log"
 ss_start_relay relB "$T/relB.log" -t eth0 --other-relays "$A" || ss_dump "$T/relB.log"
 relA=$(ss_relay_pid relA) relB=$(ss_relay_pid relB)

@@ -12,13 +12,7 @@ T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
 COUNT=1500
 
-ss_router r
-ss_segment r 1
-ss_segment r 2
-ss_host cli r 1 10
-ss_host relA r 1 2
-ss_host srv r 2 10
-ss_host relB r 2 2
+ss_two_segments
 
 # conf FILE EXTRA-INSTANCE LOG-LEVEL
 conf() {

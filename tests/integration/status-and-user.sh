@@ -11,13 +11,7 @@ T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
 SOCK=$T/run/snowsignal/control # its directory made by the relay
 
-ss_router r
-ss_segment r 1
-ss_segment r 2
-ss_host cli r 1 10
-ss_host relA r 1 2
-ss_host srv r 2 10
-ss_host relB r 2 2
+ss_two_segments
 
 NOBODY_UID=$(id -u nobody)
 chmod 755 "$T" # nobody must reach its control socket (and, later, read a configuration)
