@@ -29,7 +29,8 @@ static const char default_conf_text[] =
 
 static const char *const top_level_keys[] = {
   "version", "interface", "broadcast_ports", "plugin_path", "log_level",
-  "instances", "outbound", "inbound", "transports", "peers", "control_socket", "user", NULL
+  "instances", "outbound", "inbound", "transports", "peers", "control_socket", "user",
+  "capture_ring_kib", NULL
 };
 static const char *const peer_keys[] = {
   "hosts", "service", "refresh", "self_send", NULL
@@ -358,6 +359,11 @@ read_root(ss_conf *conf, config_t *cfg, GError **error)
     return FALSE;
   if ((s = config_setting_get_member(root, "user")) && !read_string(conf, s, &conf->user, error))
     return FALSE;
+  if ((s = config_setting_get_member(root, "capture_ring_kib"))) {
+    if (!read_int(conf, s, SS_MIN_CAPTURE_RING_KIB, SS_MAX_CAPTURE_RING_KIB, &v, error))
+      return FALSE;
+    conf->capture_ring_kib = (int) v;
+  }
   if ((s = config_setting_get_member(root, "instances"))) {
     if (config_setting_type(s) != CONFIG_TYPE_LIST)
       return fail(error, conf, s, "'instances' must be a list of groups: instances = ( { ... }, { ... } );");
@@ -399,6 +405,7 @@ conf_new(const char *label)
   conf->peer_hosts = g_new0(char *, 1);
   conf->service = g_strdup("");
   conf->peer_refresh = SS_DEFAULT_PEER_REFRESH;
+  conf->capture_ring_kib = SS_DEFAULT_CAPTURE_RING_KIB;
   conf->control_socket = g_strdup(SS_DEFAULT_CONTROL_SOCKET);
   conf->user = g_strdup("");
   return conf;

@@ -20,6 +20,12 @@
 #define SS_DEFAULT_MESH_PORT     7124
 #define SS_DEFAULT_LOG_LEVEL     "info"
 #define SS_DEFAULT_PEER_REFRESH  10
+/* The capture ring, in KiB: 4096 frames, 40 ms of a 100k frames/s burst
+ * (bench/RESULTS.md: with 1024, 7 % of such a stream was lost on a loaded
+ * 2-CPU machine).  It is resident in full: the relay's largest part. */
+#define SS_DEFAULT_CAPTURE_RING_KIB 2048
+#define SS_MIN_CAPTURE_RING_KIB     64
+#define SS_MAX_CAPTURE_RING_KIB     (1024 * 1024)
 #define SS_DEFAULT_CONTROL_SOCKET SS_RUNSTATEDIR "/snowsignal/control"
 #define SS_MAX_BROADCAST_PORTS   16
 
@@ -78,6 +84,7 @@ typedef struct ss_conf {
   gboolean self_send;     /* no peers: send to ourselves (the original's test mode) */
   char *control_socket;   /* path of the status socket; "" for none */
   char *user;             /* drop to this user after start; "" to stay */
+  int capture_ring_kib;   /* capture ring size; whole 64 KiB blocks are used */
   /* Set by the command line or environment: replaces the port setting of
    * every udp-mesh instance (0: not set). */
   uint16_t mesh_port_override;

@@ -68,7 +68,8 @@ carry_counters(ss_relay *to, const ss_relay *from)
 static gboolean
 same_segment(const ss_conf *a, const ss_conf *b)
 {
-  return strcmp(a->interface, b->interface) == 0 && a->n_broadcast_ports == b->n_broadcast_ports &&
+  return strcmp(a->interface, b->interface) == 0 && a->capture_ring_kib == b->capture_ring_kib &&
+         a->n_broadcast_ports == b->n_broadcast_ports &&
          memcmp(a->broadcast_ports, b->broadcast_ports,
                 a->n_broadcast_ports * sizeof a->broadcast_ports[0]) == 0;
 }

@@ -35,15 +35,12 @@
 /* The ring is mapped into the process and counts in its RSS in full, so its
  * slots are sized for what the relay mostly carries, PVA searches of a few
  * hundred bytes at most: a 512-byte slot holds a frame of up to 446 bytes
- * (the kernel puts it 66 bytes in, after its header).  2 MiB of them hold
- * 4096 frames, 40 ms of a 100k frames/s burst: what a relay that waits for
- * a CPU on a busy machine needs not to lose frames (with 1024 slots, 7 % of
- * a 100k pps stream was dropped on a loaded 2-CPU machine; with 4096,
- * 0.007 %: bench/RESULTS.md).  A longer frame comes whole through the
- * socket's ordinary receive queue (PACKET_COPY_THRESH), with its truncated
- * copy in the ring marking its place. */
+ * (the kernel puts it 66 bytes in, after its header).  Its size is the
+ * caller's (capture_ring_kib; 2 MiB by default, see conffile.h).  A longer
+ * frame comes whole through the socket's ordinary receive queue
+ * (PACKET_COPY_THRESH), with its truncated copy in the ring marking its
+ * place. */
 #define SS_RING_SLOT_BYTES  512u
-#define SS_RING_BYTES       (2048u * 1024)
 /* The kernel allocates the ring in blocks of contiguous pages; small blocks
  * never fail for want of a high-order allocation. */
 #define SS_RING_BLOCK_BYTES (64u * 1024)
@@ -115,8 +112,10 @@ attach_filter(int fd, const char *ifname, const uint16_t *ports, unsigned n_port
 /* Asks the kernel for the ring (TPACKET_V2) and maps it.  Set before
  * bind(), so that from the first frame on all go to the ring. */
 static gboolean
-map_ring(ss_segment *seg, GError **error)
+map_ring(ss_segment *seg, size_t ring_bytes, GError **error)
 {
+  /* Whole blocks, at least one. */
+  ring_bytes = MAX(ring_bytes, SS_RING_BLOCK_BYTES) / SS_RING_BLOCK_BYTES * SS_RING_BLOCK_BYTES;
   int version = TPACKET_V2, copy = SS_COPY_LONG_FRAMES;
   if (setsockopt(seg->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0)
     return fail_errno(error, seg->ifname, "cannot select the TPACKET_V2 capture ring", NULL);
@@ -124,23 +123,24 @@ map_ring(ss_segment *seg, GError **error)
     return fail_errno(error, seg->ifname, "cannot have long frames queued whole", NULL);
   struct tpacket_req req = {
     .tp_block_size = SS_RING_BLOCK_BYTES,
-    .tp_block_nr = SS_RING_BYTES / SS_RING_BLOCK_BYTES,
+    .tp_block_nr = (unsigned) (ring_bytes / SS_RING_BLOCK_BYTES),
     .tp_frame_size = SS_RING_SLOT_BYTES,
-    .tp_frame_nr = SS_RING_BYTES / SS_RING_SLOT_BYTES,
+    .tp_frame_nr = (unsigned) (ring_bytes / SS_RING_SLOT_BYTES),
   };
   if (setsockopt(seg->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
     return fail_errno(error, seg->ifname, "cannot set up the capture ring", NULL);
-  void *map = mmap(NULL, SS_RING_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, seg->fd, 0);
+  void *map = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, seg->fd, 0);
   if (map == MAP_FAILED)
     return fail_errno(error, seg->ifname, "cannot map the capture ring", NULL);
   seg->ring = map;
-  seg->ring_len = SS_RING_BYTES;
+  seg->ring_len = ring_bytes;
   seg->n_frames = req.tp_frame_nr;
   return TRUE;
 }
 
 ss_segment *
-ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, GError **error)
+ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, size_t ring_bytes,
+                GError **error)
 {
   if (strlen(ifname) >= IFNAMSIZ) {
     g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
@@ -169,7 +169,7 @@ ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, GEr
   seg->emit_bytes = g_malloc(SS_EMIT_QUEUE_BYTES);
   struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
                              .sll_ifindex = ifindex };
-  if (!attach_filter(fd, ifname, ports, n_ports, error) || !map_ring(seg, error) ||
+  if (!attach_filter(fd, ifname, ports, n_ports, error) || !map_ring(seg, ring_bytes, error) ||
       (bind(fd, (struct sockaddr *) &sll, sizeof sll) < 0 &&
        !fail_errno(error, ifname, "cannot bind the packet socket", NULL))) {
     ss_segment_close(seg);
@@ -201,6 +201,12 @@ int
 ss_segment_get_fd(const ss_segment *seg)
 {
   return seg->fd;
+}
+
+unsigned
+ss_segment_get_ring_frames(const ss_segment *seg)
+{
+  return seg->n_frames;
 }
 
 int

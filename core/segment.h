@@ -20,9 +20,13 @@ typedef struct ss_segment ss_segment;
 
 /* Opens the socket on @ifname with a kernel filter passing only Ethernet
  * broadcast IPv4 UDP frames to one of @ports (and IPv4 fragments, whose
- * ports are only known after reassembly), and maps its capture ring. */
+ * ports are only known after reassembly), and maps a capture ring of
+ * @ring_bytes (rounded down to whole 64 KiB blocks, one at least; a frame
+ * takes 512 bytes of it). */
 ss_segment *ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports,
-                            GError **error);
+                            size_t ring_bytes, GError **error);
+/* Frames the ring holds. */
+unsigned ss_segment_get_ring_frames(const ss_segment *seg);
 void ss_segment_close(ss_segment *seg);
 
 int ss_segment_get_fd(const ss_segment *seg);

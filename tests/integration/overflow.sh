@@ -15,13 +15,31 @@
 #   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 11
+ss_plan 14
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
 
+# conf_a [EXTRA]: relay A's configuration (the shipped chain), EXTRA added.
+conf_a() {
+	cat >"$T/a.conf" <<EOF
+version = 1;
+interface = "eth0";
+$1
+instances = (
+  { name = "mac-self"; plugin = "mac-self"; },
+  { name = "ip-self"; plugin = "ip-self"; },
+  { name = "mesh"; plugin = "udp-mesh"; }
+);
+outbound = [ "mac-self", "ip-self" ];
+transports = [ "mesh" ];
+peers = { hosts = [ "$B" ]; };
+EOF
+}
+
 ss_two_segments
-ss_start_relay relA "$T/relA.log" -t eth0 --other-relays "$B" || ss_dump "$T/relA.log"
+conf_a ""
+ss_start_relay relA "$T/relA.log" --config "$T/a.conf" || ss_dump "$T/relA.log"
 ss_start_relay relB "$T/relB.log" -t eth0 --other-relays "$A" || ss_dump "$T/relB.log"
 relA=$(ss_relay_pid relA) relB=$(ss_relay_pid relB)
 
@@ -96,7 +114,29 @@ ss_check "received + receive_dropped = what A sent to B" \
 	[ "$((received + ${rdropped:-0}))" = "$sent" ]
 ss_check "and some were dropped" [ "${rdropped:-0}" -gt 0 ]
 
-# 3. Not root: the buffer is capped at net.core.rmem_max.
+# 3. capture_ring_kib sizes the ring: 64 KiB hold 128 frames of 512 bytes.
+# A reload that changes it opens a new socket with the new ring; A stopped,
+# 1000 broadcasts, A continued: exactly 128 are captured.
+conf_a "capture_ring_kib = 64;"
+kill -HUP "$relA"
+ss_check "a reload to capture_ring_kib = 64 is taken" \
+	ss_wait_for "$T/relA.log" 'configuration reloaded' 1 5
+stats_a
+before=$(field "$T/relA.log" 'relay counters' captured)
+before_dropped=$(field "$T/relA.log" 'relay counters' capture_dropped)
+kill -STOP "$relA"
+ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:49005 --dest 255.255.255.255 \
+	--count 1000 --interval 0 >/dev/null
+kill -CONT "$relA"
+ss_check "relay A relays again" one_more 49006 a2
+stats_a
+captured=$(( $(field "$T/relA.log" 'relay counters' captured) - before ))
+dropped=$(( $(field "$T/relA.log" 'relay counters' capture_dropped) - before_dropped ))
+ss_diag "with a 64 KiB ring: captured=$captured capture_dropped=$dropped of 1001"
+ss_check "the 64 KiB ring held 128 of the burst (+1 after it), the kernel dropped the rest" \
+	sh -c "[ '$captured' = 129 ] && [ '$dropped' = 872 ]"
+
+# 4. Not root: the buffer is capped at net.core.rmem_max.
 ss_ns solo
 ip -n "$(ss_nsname solo)" link add d0 type veth peer name d1
 ip -n "$(ss_nsname solo)" link set d0 up

@@ -32,6 +32,7 @@ test_shipped_file(void)
   g_assert_cmpint(port->i, ==, 7124);
   g_assert_cmpint(conf->peer_refresh, ==, 10);
   g_assert_false(conf->self_send);
+  g_assert_cmpint(conf->capture_ring_kib, ==, SS_DEFAULT_CAPTURE_RING_KIB);
   ss_conf_free(conf);
 }
 
@@ -44,6 +45,7 @@ test_full(void)
     "broadcast_ports = [ 5076, 5064 ];\n"
     "plugin_path = [ \"/a\", \"/b\" ];\n"
     "log_level = \"debug\";\n"
+    "capture_ring_kib = 256;\n"
     "instances = (\n"
     "  { name = \"f\"; plugin = \"fixture-good\"; verdict = 1; flag = true; text = \"x\"; list = [ \"p\", \"q\" ]; }\n"
     ");\n"
@@ -58,13 +60,14 @@ test_full(void)
   g_assert_cmpuint(conf->broadcast_ports[1], ==, 5064);
   g_assert_cmpstr(conf->plugin_path[1], ==, "/b");
   g_assert_cmpstr(conf->log_level, ==, "debug");
+  g_assert_cmpint(conf->capture_ring_kib, ==, 256);
   g_assert_cmpstr(conf->inbound.names[0], ==, "f");
   g_assert_cmpstr(conf->peer_hosts[1], ==, "relay.example:9000");
   g_assert_cmpstr(conf->service, ==, "ss");
   g_assert_cmpint(conf->peer_refresh, ==, 3);
   g_assert_true(conf->self_send);
   const ss_conf_instance *f = ss_conf_find_instance(conf, "f");
-  g_assert_cmpstr(f->origin, ==, "t.conf:7");
+  g_assert_cmpstr(f->origin, ==, "t.conf:8");
   const ss_conf_value *v = ss_conf_instance_find_value(f, "list");
   g_assert_cmpint(v->type, ==, SS_KEY_STRING_LIST);
   g_assert_cmpstr(v->list[1], ==, "q");
@@ -101,6 +104,8 @@ static const bad_case bad_cases[] = {
     { "bad.conf:3:", "unknown setting 'host'", NULL } },
   { "refresh-range", "version = 1;\npeers = { refresh = 0; };\n", { "bad.conf:2:", "refresh", NULL } },
   { "log-level", "version = 1;\nlog_level = \"loud\";\n", { "bad.conf", "loud", NULL } },
+  { "ring-small", "version = 1;\ncapture_ring_kib = 32;\n", { "bad.conf:2:", "capture_ring_kib", "64" } },
+  { "ring-type", "version = 1;\n\ncapture_ring_kib = \"big\";\n", { "bad.conf:3:", "capture_ring_kib", NULL } },
   { "empty-interface", "version = 1;\ninterface = \"\";\n", { "bad.conf", "'interface' is empty", NULL } },
   { "instance-float", "version = 1;\ninstances = ( { name = \"a\"; plugin = \"x\"; k = 1.5; } );\n",
     { "bad.conf:2:", "'k'", NULL } },
