@@ -11,38 +11,9 @@
 #include <string.h>
 
 #include <snowsignal/log.h>
-#include "instance.h"
+#include "instance-private.h"
 #include "log.h"
 
-#define SS_MAX_EXTRA_COUNTERS 32
-
-typedef struct {
-  const ss_plugin_key *key;
-  gboolean b;
-  int64_t i;
-  char *s;
-  char **list;
-  char *origin;
-} setting;
-
-typedef struct {
-  const char *name;        /* static string from the plugin */
-  guint64 value;
-} extra_counter;
-
-struct ss_instance {
-  char *name;
-  char *log_domain;
-  const ss_plugin *plugin;
-  struct ss_relay *relay;
-  setting *settings;       /* one per declared key, in declaration order */
-  guint n_settings;
-  void *state;
-  gboolean started;
-  ss_counters counters;
-  extra_counter extra[SS_MAX_EXTRA_COUNTERS];
-  guint n_extra;
-};
 
 const char *
 ss_key_type_to_string(ss_key_type type)

@@ -7,7 +7,7 @@ libsnowsignal_la_SOURCES = \
 	core/conffile.c core/conffile.h \
 	core/options.c core/options.h \
 	core/loader.c core/loader.h \
-	core/instance.c core/instance.h \
+	core/instance.c core/instance.h core/instance-private.h core/instance-socket.c \
 	core/chain.c core/chain.h \
 	core/host.c core/host.h \
 	core/peer-set.c core/peer-set.h \

@@ -46,7 +46,6 @@
  * it caps the size at net.core.rmem_max, and the relay says so at start. */
 #define MESH_RECV_BUFFER_BYTES (8 * 1024 * 1024)
 #define MESH_STRANGER_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
-#define MESH_DROP_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 
 typedef struct {
   ss_instance *inst;
@@ -62,16 +61,11 @@ typedef struct {
   struct mmsghdr rx_msgs[MESH_RECV_SLOTS];
   struct iovec rx_iov[MESH_RECV_SLOTS];
   struct sockaddr_in rx_from[MESH_RECV_SLOTS];
-  /* SO_RXQ_OVFL: a datagram carries the count of datagrams the socket
-   * dropped before it was queued (only once there was a drop). */
+  /* Control data: the kernel's drop count (ss_instance_note_socket_drops). */
   union {
-    char buf[CMSG_SPACE(sizeof(uint32_t))];
+    char buf[SS_SOCKET_DROPS_CONTROL_LEN];
     struct cmsghdr align;
   } rx_ctl[MESH_RECV_SLOTS];
-  uint32_t drops_seen;         /* the socket's count, as last seen */
-  guint64 drops_unlogged;      /* dropped since the last warning */
-  guint64 drops_total;
-  gint64 last_drop_log_us;
   /* Send queue: frames copied into tx_frames, one message per peer each. */
   uint8_t *tx_frames;
   size_t tx_frames_used;
@@ -158,39 +152,6 @@ handle_datagram(udp_mesh *m, const uint8_t *buf, size_t len, const struct sockad
     ss_instance_count(m->inst, "invalid_frame", 1);
 }
 
-/* The kernel's drop count, as the newest datagram of a batch carries it:
- * what grew since the last look is counted and, at most every 10 s,
- * logged. */
-static void
-note_drops(udp_mesh *m, struct msghdr *msg)
-{
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL)
-      continue;
-    uint32_t total;
-    memcpy(&total, CMSG_DATA(c), sizeof total);
-    uint32_t n = total - m->drops_seen;
-    if (!n)
-      return;
-    m->drops_seen = total;
-    m->drops_unlogged += n;
-    m->drops_total += n;
-    ss_instance_count(m->inst, "receive_dropped", n);
-    gint64 now = g_get_monotonic_time();
-    if (m->last_drop_log_us && now - m->last_drop_log_us < MESH_DROP_LOG_INTERVAL_US)
-      return;
-    m->last_drop_log_us = now;
-    char dropped[24], sum[24];
-    g_snprintf(dropped, sizeof dropped, "%" G_GUINT64_FORMAT, m->drops_unlogged);
-    g_snprintf(sum, sizeof sum, "%" G_GUINT64_FORMAT, m->drops_total);
-    m->drops_unlogged = 0;
-    SS_LOG(m->domain, G_LOG_LEVEL_WARNING,
-           "the mesh socket's receive buffer was full: the kernel dropped datagrams "
-           "(the relay did not get enough CPU)",
-           "INSTANCE", ss_instance_get_name(m->inst), "DROPPED", dropped, "TOTAL", sum);
-  }
-}
-
 static gboolean
 on_readable(gint fd, GIOCondition cond, gpointer data)
 {
@@ -206,8 +167,7 @@ on_readable(gint fd, GIOCondition cond, gpointer data)
         ss_instance_count(m->inst, "receive_errors", 1);
       break;
     }
-    if (G_UNLIKELY(m->rx_msgs[n - 1].msg_hdr.msg_controllen))
-      note_drops(m, &m->rx_msgs[n - 1].msg_hdr);
+    ss_instance_note_socket_drops(m->inst, &m->rx_msgs[n - 1].msg_hdr);
     for (int i = 0; i < n; i++) {
       if (m->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
         ss_instance_count(m->inst, "oversized", 1);
@@ -237,27 +197,6 @@ setup_receive_slots(udp_mesh *m)
   }
 }
 
-/* Asks for MESH_RECV_BUFFER_BYTES; says so when the kernel gave less (it
- * reports twice what it was asked, its own bookkeeping included). */
-static void
-set_receive_buffer(udp_mesh *m)
-{
-  int want = MESH_RECV_BUFFER_BYTES, got = 0;
-  socklen_t len = sizeof got;
-  if (setsockopt(m->fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) < 0)
-    setsockopt(m->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
-  if (getsockopt(m->fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0 || got / 2 >= want)
-    return;
-  char have[32], asked[32];
-  g_snprintf(have, sizeof have, "%d KiB", got / 2 / 1024);
-  g_snprintf(asked, sizeof asked, "%d KiB", want / 1024);
-  SS_LOG(m->domain, G_LOG_LEVEL_MESSAGE,
-         "the mesh socket's receive buffer is smaller than asked for; bursts may be dropped "
-         "(counted as receive_dropped)",
-         "INSTANCE", ss_instance_get_name(m->inst), "BUFFER", have, "ASKED", asked, "HINT",
-         "raise the sysctl net.core.rmem_max to at least the size asked for");
-}
-
 static gboolean
 udp_mesh_start(void *data, GError **error)
 {
@@ -275,12 +214,7 @@ udp_mesh_start(void *data, GError **error)
     m->fd = -1;
     return FALSE;
   }
-  set_receive_buffer(m);
-  /* Datagrams the kernel drops for a full buffer are counted (note_drops);
-   * a new socket counts from zero. */
-  m->drops_seen = 0;
-  int one = 1;
-  setsockopt(m->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+  ss_instance_set_receive_buffer(m->inst, m->fd, MESH_RECV_BUFFER_BYTES);
   setup_receive_slots(m);
   m->tx_frames = g_malloc(MESH_SEND_BYTES);
   m->source = g_unix_fd_source_new(m->fd, G_IO_IN);

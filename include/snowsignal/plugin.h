@@ -191,6 +191,26 @@ const char *ss_peer_state_to_string(ss_peer_state state);
  * @name must be a static string; counters are printed on SIGUSR1. */
 void ss_instance_count(ss_instance *inst, const char *name, guint64 n);
 
+/* Socket services for transports that receive datagrams.
+ *
+ * ss_instance_set_receive_buffer() asks the kernel for a receive buffer of
+ * @bytes on @fd (SO_RCVBUFFORCE while the relay may, else SO_RCVBUF, which
+ * net.core.rmem_max caps), logs a notice naming the instance and the sysctl
+ * when it got less (and returns FALSE then), and turns on the kernel's drop
+ * count (SO_RXQ_OVFL).  Call it once per socket, after opening it.
+ *
+ * ss_instance_note_socket_drops() takes that count from a received
+ * message's control data: give each message of a recvmsg()/recvmmsg() a
+ * control buffer of SS_SOCKET_DROPS_CONTROL_LEN bytes (msg_control,
+ * msg_controllen, reset before each call) and pass the newest message of a
+ * batch.  What grew since the last call is counted as "receive_dropped"
+ * and logged as a warning at most every 10 seconds.  The kernel attaches
+ * the count only once a datagram was dropped, so until then this costs
+ * nothing. */
+#define SS_SOCKET_DROPS_CONTROL_LEN CMSG_SPACE(sizeof(uint32_t))
+gboolean ss_instance_set_receive_buffer(ss_instance *inst, int fd, int bytes);
+void ss_instance_note_socket_drops(ss_instance *inst, const struct msghdr *msg);
+
 G_END_DECLS
 
 #endif /* SNOWSIGNAL_PLUGIN_H */

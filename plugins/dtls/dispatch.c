@@ -195,7 +195,8 @@ dtls_setup_receive(dtls_plugin *p)
   for (unsigned i = 0; i < DTLS_RECV_SLOTS; i++) {
     p->rx_iov[i] = (struct iovec) { p->rx_buf + (size_t) i * DTLS_MAX_DATAGRAM, DTLS_MAX_DATAGRAM };
     p->rx_msgs[i].msg_hdr = (struct msghdr) { .msg_name = &p->rx_from[i],
-                                              .msg_iov = &p->rx_iov[i], .msg_iovlen = 1 };
+                                              .msg_iov = &p->rx_iov[i], .msg_iovlen = 1,
+                                              .msg_control = p->rx_ctl[i].buf };
   }
 }
 
@@ -206,6 +207,7 @@ dtls_on_readable(gint fd, GIOCondition cond, gpointer data)
   for (int done = 0; done < DTLS_RECV_BATCH;) {
     for (unsigned i = 0; i < DTLS_RECV_SLOTS; i++) {
       p->rx_msgs[i].msg_hdr.msg_namelen = sizeof p->rx_from[i];
+      p->rx_msgs[i].msg_hdr.msg_controllen = sizeof p->rx_ctl[i];
       p->rx_from[i].sin_family = AF_UNSPEC;
     }
     int n = recvmmsg(fd, p->rx_msgs, DTLS_RECV_SLOTS, MSG_DONTWAIT, NULL);
@@ -214,6 +216,7 @@ dtls_on_readable(gint fd, GIOCondition cond, gpointer data)
         ss_instance_count(p->inst, "receive_errors", 1);
       break;
     }
+    ss_instance_note_socket_drops(p->inst, &p->rx_msgs[n - 1].msg_hdr);
     for (int i = 0; i < n; i++) {
       if ((p->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || p->rx_from[i].sin_family != AF_INET)
         ss_instance_count(p->inst, "not_dtls", 1);

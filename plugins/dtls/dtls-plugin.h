@@ -81,6 +81,10 @@ typedef struct {
   struct mmsghdr rx_msgs[DTLS_RECV_SLOTS];
   struct iovec rx_iov[DTLS_RECV_SLOTS];
   struct sockaddr_in rx_from[DTLS_RECV_SLOTS];
+  union {                      /* the kernel's drop count (ss_instance_note_socket_drops) */
+    char buf[SS_SOCKET_DROPS_CONTROL_LEN];
+    struct cmsghdr align;
+  } rx_ctl[DTLS_RECV_SLOTS];
   gboolean tx_queueing;       /* send() is encrypting: records go to the queue */
   uint8_t *txq_buf;
   struct mmsghdr txq_msgs[DTLS_TXQ_SLOTS];

@@ -188,9 +188,7 @@ open_socket(dtls_plugin *p, GError **error)
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(p->port), .sin_addr = p->bind_addr };
   p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (p->fd >= 0 && bind(p->fd, (struct sockaddr *) &sin, sizeof sin) == 0) {
-    int rcvbuf = DTLS_RECV_BUFFER_BYTES;
-    if (setsockopt(p->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
-      setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    ss_instance_set_receive_buffer(p->inst, p->fd, DTLS_RECV_BUFFER_BYTES);
     return TRUE;
   }
   int e = errno;

@@ -24,8 +24,8 @@ set -eu
 TARGETS='
 frame       tests/fuzz/fuzz-frame.c core/frame.c core/fragment.c core/refragment.c
 reassembly  tests/fuzz/fuzz-reassembly.c core/frame.c core/fragment.c core/refragment.c
-pva         tests/fuzz/fuzz-pva.c core/conffile.c core/loader.c core/instance.c core/chain.c core/host.c core/peer-set.c core/resolve.c core/segment.c core/segment-bpf.c core/relay.c core/relay-path.c core/relay-stats.c core/privileges.c core/log.c core/mesh-codec.c core/frame.c core/fragment.c core/refragment.c -DSS_PLUGINDIR="/nonexistent" -DSS_SYSCONFDIR="/nonexistent" -DSS_RUNSTATEDIR="/nonexistent" -lconfig -lltdl
-mesh        tests/fuzz/fuzz-mesh.c core/conffile.c core/loader.c core/instance.c core/chain.c core/host.c core/peer-set.c core/resolve.c core/segment.c core/segment-bpf.c core/relay.c core/relay-path.c core/relay-stats.c core/privileges.c core/log.c core/mesh-codec.c core/frame.c core/fragment.c core/refragment.c -DSS_PLUGINDIR="/nonexistent" -DSS_SYSCONFDIR="/nonexistent" -DSS_RUNSTATEDIR="/nonexistent" -lconfig -lltdl
+pva         tests/fuzz/fuzz-pva.c core/conffile.c core/loader.c core/instance.c core/instance-socket.c core/chain.c core/host.c core/peer-set.c core/resolve.c core/segment.c core/segment-bpf.c core/relay.c core/relay-path.c core/relay-stats.c core/privileges.c core/log.c core/mesh-codec.c core/frame.c core/fragment.c core/refragment.c -DSS_PLUGINDIR="/nonexistent" -DSS_SYSCONFDIR="/nonexistent" -DSS_RUNSTATEDIR="/nonexistent" -lconfig -lltdl
+mesh        tests/fuzz/fuzz-mesh.c core/conffile.c core/loader.c core/instance.c core/instance-socket.c core/chain.c core/host.c core/peer-set.c core/resolve.c core/segment.c core/segment-bpf.c core/relay.c core/relay-path.c core/relay-stats.c core/privileges.c core/log.c core/mesh-codec.c core/frame.c core/fragment.c core/refragment.c -DSS_PLUGINDIR="/nonexistent" -DSS_SYSCONFDIR="/nonexistent" -DSS_RUNSTATEDIR="/nonexistent" -lconfig -lltdl
 dtls-classify tests/fuzz/fuzz-dtls-classify.c plugins/dtls/classify.c -Iplugins/dtls
 '
 

@@ -103,7 +103,7 @@ ss_check "relay A has read (or counted as dropped) the whole burst" \
 kill -CONT "$relB"
 ss_check "relay B relays again after the overflow" one_more 49004 b1
 ss_check "and logs that the mesh socket's buffer was full" \
-	ss_wait_for "$T/relB.log" "WARNING: the mesh socket's receive buffer was full.* dropped=[0-9]+" 1 5
+	ss_wait_for "$T/relB.log" "WARNING: the socket's receive buffer was full.*instance=mesh .*dropped=[0-9]+ total=[0-9]+" 1 5
 stats_a
 stats_b
 sent=$(field "$T/relA.log" "peer counters peer=$B" sent)

@@ -3,6 +3,10 @@
 #include <config.h>
 
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <glib.h>
 
 #include "relay.h"
@@ -108,6 +112,84 @@ test_fail_start(void)
   ss_relay_free(relay);
 }
 
+/* Warnings about a full socket buffer, counted (not fatal) by the writer
+ * main() installs; everything else is written as usual. */
+static guint full_buffer_warnings;
+
+static GLogWriterOutput
+count_full_buffer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_strcmp0(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0 &&
+        strstr(fields[i].value, "receive buffer was full") && (level & G_LOG_LEVEL_WARNING)) {
+      full_buffer_warnings++;
+      return G_LOG_WRITER_HANDLED;
+    }
+  return g_log_writer_standard_streams(level, fields, n_fields, user);
+}
+
+/* The socket services for transports, on a real loopback socket: a small
+ * receive buffer overflows under a burst nobody reads, and the drops the
+ * kernel reports are counted as receive_dropped: what was read plus what
+ * was dropped is what was sent. */
+static void
+test_socket_drops(void)
+{
+  GError *error = NULL;
+  ss_relay *relay = relay_from("{ name = \"t\"; plugin = \"fixture-good\"; }", "\"t\"", &error);
+  g_assert_no_error(error);
+  ss_instance *t = ss_relay_find_instance(relay, "t");
+  int rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+  g_assert_cmpint(rx, >=, 0);
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  socklen_t len = sizeof sin;
+  g_assert_cmpint(bind(rx, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  g_assert_cmpint(getsockname(rx, (struct sockaddr *) &sin, &len), ==, 0);
+  /* The kernel's minimum buffer: a few datagrams of the burst fit. */
+  ss_instance_set_receive_buffer(t, rx, 4096);
+  enum { SENT = 500 };
+  char payload[200] = { 0 };
+  for (int i = 0; i < SENT; i++)
+    g_assert_cmpint(sendto(tx, payload, sizeof payload, 0, (struct sockaddr *) &sin, sizeof sin),
+                    ==, sizeof payload);
+  /* Read everything that fit, then one more datagram, which carries the
+   * count of those dropped before it. */
+  guint read = 0;
+  char buf[256];
+  union {
+    char b[SS_SOCKET_DROPS_CONTROL_LEN];
+    struct cmsghdr align;
+  } ctl;
+  for (;;) {
+    struct iovec iov = { buf, sizeof buf };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                          .msg_controllen = sizeof ctl };
+    if (recvmsg(rx, &msg, 0) < 0)
+      break;
+    read++;
+    ss_instance_note_socket_drops(t, &msg);
+  }
+  g_assert_cmpint(sendto(tx, payload, sizeof payload, 0, (struct sockaddr *) &sin, sizeof sin), ==,
+                  sizeof payload);
+  struct iovec iov = { buf, sizeof buf };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                        .msg_controllen = sizeof ctl };
+  g_assert_cmpint(recvmsg(rx, &msg, 0), ==, sizeof payload);
+  read++;
+  ss_instance_note_socket_drops(t, &msg);
+  guint64 dropped = ss_instance_get_counter(t, "receive_dropped");
+  g_assert_cmpuint(full_buffer_warnings, ==, 1);
+  g_test_message("read %u, dropped %" G_GUINT64_FORMAT " of %d", read, dropped, SENT + 1);
+  g_assert_cmpuint(dropped, >, 0);
+  g_assert_cmpuint(read + dropped, ==, SENT + 1);
+  /* Seen counts are not counted twice. */
+  ss_instance_note_socket_drops(t, &msg);
+  g_assert_cmpuint(ss_instance_get_counter(t, "receive_dropped"), ==, dropped);
+  close(rx);
+  close(tx);
+  ss_relay_free(relay);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -115,6 +197,8 @@ main(int argc, char **argv)
   g_test_add_func("/instance/defaults-and-values", test_defaults_and_values);
   g_test_add_func("/instance/transport-in-chain", test_transport_in_chain);
   g_test_add_func("/instance/fail-start", test_fail_start);
+  g_test_add_func("/instance/socket-drops", test_socket_drops);
+  g_log_set_writer_func(count_full_buffer, NULL, NULL);
   for (size_t i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
     g_autofree char *path = g_strdup_printf("/instance/bad/%s", bad_cases[i].name);
     g_test_add_data_func(path, &bad_cases[i], test_bad);
