@@ -15,7 +15,7 @@
 #   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 14
+ss_plan 15
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
@@ -49,6 +49,19 @@ field() { grep -E -- "$2" "$1" | tail -1 | tr ' "' '\n\n' | sed -n "s/^$3=//p"; 
 na=0 nb=0
 stats_a() { na=$((na + 1)); kill -USR1 "$relA" && ss_wait_for "$T/relA.log" 'relay counters' $na 5; }
 stats_b() { nb=$((nb + 1)); kill -USR1 "$relB" && ss_wait_for "$T/relB.log" 'relay counters' $nb 5; }
+# b_drained: relay B has emitted all it delivered, and delivers no more.
+b_drained() {
+	_i=0 _last=-1
+	while [ $_i -lt 100 ]; do
+		stats_b || return 1
+		_dl=$(field "$T/relB.log" 'relay counters' delivered)
+		_em=$(field "$T/relB.log" 'relay counters' emitted)
+		[ "$_dl" -gt 0 ] && [ "$_dl" = "$_em" ] && [ "$_dl" = "$_last" ] && return 0
+		_last=$_dl _i=$((_i + 1))
+		sleep 0.1
+	done
+	return 1
+}
 # a_caught_up TOTAL: relay A has read, or counted as dropped, TOTAL broadcasts.
 a_caught_up() {
 	_i=0
@@ -65,6 +78,9 @@ a_caught_up() {
 # one_more PORT OUT: one broadcast from cli that arrives on srv (a relay
 # learns of drops from the next thing that arrives after them).
 one_more() {
+	# What a burst left queued on the way reaches srv first: a listener
+	# started meanwhile could overflow and lose the one datagram it awaits.
+	b_drained || return 1
 	ss_listen srv "$T/$2" --timeout 5 --count 1000000 || return 1
 	_lis=$SS_LISTEN_PID
 	ss_in cli "$SS_TOOLS/ss-udp-send" --src "10.201.1.10:$1" --dest 255.255.255.255 >/dev/null
@@ -101,6 +117,9 @@ ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:49003 --dest 255.255.255.255
 ss_check "relay A has read (or counted as dropped) the whole burst" \
 	a_caught_up $((10001 + BURST))
 kill -CONT "$relB"
+# B first re-broadcasts the ~24,000 datagrams its buffer held; a receiver
+# started meanwhile would overflow in turn, so the check waits for that.
+ss_check "relay B re-broadcasts everything its buffer held" b_drained
 ss_check "relay B relays again after the overflow" one_more 49004 b1
 ss_check "and logs that the mesh socket's buffer was full" \
 	ss_wait_for "$T/relB.log" "WARNING: the socket's receive buffer was full.*instance=mesh .*dropped=[0-9]+ total=[0-9]+" 1 5
