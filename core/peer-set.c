@@ -49,6 +49,7 @@ struct ss_peer_set {
   void *changed_user;
   ss_peer_set_counters counters;
   gboolean warned_empty;
+  GPtrArray *inherited;       /* ss_peer * of the set this one replaced, or NULL */
 };
 
 static void
@@ -146,7 +147,42 @@ ss_peer_set_free(ss_peer_set *set)
   for (guint i = 0; i < set->peers->len; i++)
     peer_free(g_ptr_array_index(set->peers, i));
   g_ptr_array_unref(set->peers);
+  if (set->inherited) {
+    for (guint i = 0; i < set->inherited->len; i++)
+      if (set->inherited->pdata[i])
+        peer_free(set->inherited->pdata[i]);
+    g_ptr_array_unref(set->inherited);
+  }
   g_free(set);
+}
+
+void
+ss_peer_set_inherit(ss_peer_set *set, ss_peer_set *from)
+{
+  if (!set->inherited)
+    set->inherited = g_ptr_array_new();
+  for (guint i = 0; i < from->peers->len; i++)
+    g_ptr_array_add(set->inherited, from->peers->pdata[i]);
+  g_ptr_array_set_size(from->peers, 0);
+}
+
+/* A peer of the replaced set with the same address, port and origin (the
+ * literal written, or the name it was resolved from), taken with its
+ * counters. */
+static ss_peer *
+take_inherited(ss_peer_set *set, uint32_t addr, uint16_t port, const char *resolved_from)
+{
+  if (!set->inherited)
+    return NULL;
+  for (guint i = 0; i < set->inherited->len; i++) {
+    ss_peer *p = g_ptr_array_index(set->inherited, i);
+    if (p && p->addr.sin_addr.s_addr == addr && p->addr.sin_port == htons(port) &&
+        g_strcmp0(p->resolved_from, resolved_from) == 0) {
+      set->inherited->pdata[i] = NULL;
+      return p;
+    }
+  }
+  return NULL;
 }
 
 static ss_peer *
@@ -179,6 +215,8 @@ add_peer(ss_peer_set *set, GPtrArray *old, GPtrArray *peers, const peer_entry *e
   if (already_listed(peers, addr, e->port))
     return;
   ss_peer *p = take_existing(old, addr, e->port);
+  if (!p)
+    p = take_inherited(set, addr, e->port, e->literal ? NULL : e->host);
   if (!p) {
     p = g_new0(ss_peer, 1);
     char text[INET_ADDRSTRLEN];

@@ -33,6 +33,11 @@ void ss_peer_set_start(ss_peer_set *set, GMainContext *context,
                        void (*changed)(void *user), void *user);
 void ss_peer_set_stop(ss_peer_set *set);
 
+/* Takes the peers of @from, the set @set replaces on a reload: a peer of
+ * @set that comes up with the same address, port and origin (now, or once
+ * its name resolves) is that peer, counters and all.  @from is left empty. */
+void ss_peer_set_inherit(ss_peer_set *set, ss_peer_set *from);
+
 /* Recomputes the set (e.g. after this host's addresses changed). */
 void ss_peer_set_rebuild(ss_peer_set *set);
 

@@ -53,13 +53,15 @@ adopt_unchanged(ss_relay *relay, ss_relay *old)
   return kept;
 }
 
-/* The relay's and the chains' counters are totals since the start: a
- * reload carries them on (kept instances keep theirs with them).  After
+/* The relay's, the chains' and the peers' counters are totals since the
+ * start: a reload carries them on (kept instances keep theirs with them;
+ * a peer keeps its own while its address, port and origin stay).  After
  * the path has stopped and the segment was handed over, so that nothing
  * counted on the way out is lost. */
 static void
-carry_counters(ss_relay *to, const ss_relay *from)
+carry_counters(ss_relay *to, ss_relay *from)
 {
+  ss_peer_set_inherit(to->peers, from->peers);
   to->counters = from->counters;
   to->outbound->counters = from->outbound->counters;
   to->inbound->counters = from->inbound->counters;

@@ -6,7 +6,7 @@
 #   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 12
+ss_plan 13
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
@@ -63,6 +63,8 @@ ss_check "no datagram lost across the reload ($COUNT sent)" \
 ss_check "and none doubled" [ "$(ss_count "$T/b1" 'dup=yes')" = 0 ]
 ss_check "the relay's counters carry on across the reload: all $COUNT relayed" \
 	sh -c "kill -USR1 $relA_pid; i=0; while [ \$i -lt 50 ]; do grep -q 'relay counters.* relayed=$COUNT ' '$T/relA.log' && exit 0; sleep 0.1; i=\$((i+1)); done; exit 1"
+ss_check "and so do the peer's: all $COUNT sent to B" \
+	grep -qE "peer counters peer=$B .*sent=$COUNT " "$T/relA.log"
 ss_check "the new log level applies" ss_wait_for "$T/relA.log" 'DEBUG: instance kept across the reload' 1 2
 ss_check "the new instance exists: the stats on SIGUSR1 list it" \
 	sh -c "kill -USR1 $relA_pid; i=0; while [ \$i -lt 50 ]; do grep -q 'instance=extra' '$T/relA.log' && exit 0; sleep 0.1; i=\$((i+1)); done; exit 1"
