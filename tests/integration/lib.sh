@@ -153,6 +153,24 @@ ss_two_segments() {
 		ss_host cli r 1 10 && ss_host relA r 1 2 && ss_host srv r 2 10 && ss_host relB r 2 2
 }
 
+# ss_conf FILE INTERFACE PEERS TOP-LEVEL MESH-SETTINGS EXTRA-INSTANCES: a
+# snowsignal.conf with the shipped chain (mac-self, ip-self; udp-mesh
+# instance "mesh").  PEERS: addresses separated by spaces ("" for none);
+# TOP-LEVEL: settings added at the top level; MESH-SETTINGS: inside the mesh
+# instance; EXTRA-INSTANCES: appended to the instance list (", { ... }").
+ss_conf() {
+	_hosts=""
+	for _h in $3; do _hosts="$_hosts${_hosts:+, }\"$_h\""; done
+	{
+		printf 'version = 1;\ninterface = "%s";\n%s\n' "$2" "$4"
+		printf 'instances = (\n  { name = "mac-self"; plugin = "mac-self"; },\n'
+		printf '  { name = "ip-self"; plugin = "ip-self"; },\n'
+		printf '  { name = "mesh"; plugin = "udp-mesh"; %s}%s\n);\n' "$5" "$6"
+		printf 'outbound = [ "mac-self", "ip-self" ];\ntransports = [ "mesh" ];\n'
+		if [ -n "$_hosts" ]; then printf 'peers = { hosts = [ %s ]; };\n' "$_hosts"; fi
+	} >"$1"
+}
+
 # ss_mac NAME [IFACE]: the interface's MAC address.
 ss_mac() {
 	ip -n "$(ss_nsname "$1")" -o link show "${2:-eth0}" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'

@@ -20,22 +20,8 @@ ss_plan 15
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
 
-# conf_a [EXTRA]: relay A's configuration (the shipped chain), EXTRA added.
-conf_a() {
-	cat >"$T/a.conf" <<EOF
-version = 1;
-interface = "eth0";
-$1
-instances = (
-  { name = "mac-self"; plugin = "mac-self"; },
-  { name = "ip-self"; plugin = "ip-self"; },
-  { name = "mesh"; plugin = "udp-mesh"; }
-);
-outbound = [ "mac-self", "ip-self" ];
-transports = [ "mesh" ];
-peers = { hosts = [ "$B" ]; };
-EOF
-}
+# conf_a [TOP-LEVEL]: relay A's configuration (the shipped chain).
+conf_a() { ss_conf "$T/a.conf" eth0 "$B" "${1:-}" "" ""; }
 
 ss_two_segments
 conf_a ""

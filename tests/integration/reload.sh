@@ -14,22 +14,8 @@ COUNT=1500
 
 ss_two_segments
 
-# conf FILE EXTRA-INSTANCE LOG-LEVEL
-conf() {
-	cat >"$1" <<EOF
-version = 1;
-interface = "eth0";
-log_level = "$3";
-instances = (
-  { name = "mac-self"; plugin = "mac-self"; },
-  { name = "ip-self"; plugin = "ip-self"; },
-  { name = "mesh"; plugin = "udp-mesh"; }$2
-);
-outbound = [ "mac-self", "ip-self" ];
-transports = [ "mesh" ];
-peers = { hosts = [ "$B" ]; };
-EOF
-}
+# conf FILE EXTRA-INSTANCE LOG-LEVEL [MESH-SETTINGS]
+conf() { ss_conf "$1" eth0 "$B" "log_level = \"$3\";" "${4:-}" "$2"; }
 # five_relayed SRC-PORT OUT: 5 broadcasts from cli all arrive on srv.
 five_relayed() {
 	ss_listen srv "$T/$2" --timeout 3 --count 5 || return 1
@@ -80,8 +66,7 @@ ss_check "the relay is still the same process" kill -0 "$relA_pid"
 # A valid configuration that cannot start here (its mesh port is taken by
 # another program): the relay goes back to the configuration it ran.
 ss_listen relA "$T/squatter" --port 7300 --timeout 30 --count 1000000
-conf "$T/a.conf" "" info
-sed -i 's/plugin = "udp-mesh"; }/plugin = "udp-mesh"; port = 7300; }/' "$T/a.conf"
+conf "$T/a.conf" "" info "port = 7300; "
 kill -HUP "$relA_pid"
 ss_check "a configuration that fails to start is refused, saying why" \
 	ss_wait_for "$T/relA.log" "new configuration rejected.*7300.*Address already in use" 1 5

@@ -86,18 +86,7 @@ ss_check "and the relay goes on as before" kill -0 "$solo_pid"
 
 # A mesh port below 1024 cannot be bound without root: the reload fails to
 # start, and the previous configuration runs again.
-cat >"$T/solo.conf" <<EOF
-version = 1;
-interface = "d0";
-user = "nobody";
-instances = (
-  { name = "mac-self"; plugin = "mac-self"; },
-  { name = "ip-self"; plugin = "ip-self"; },
-  { name = "mesh"; plugin = "udp-mesh"; port = 700; }
-);
-outbound = [ "mac-self", "ip-self" ];
-transports = [ "mesh" ];
-EOF
+ss_conf "$T/solo.conf" d0 "" 'user = "nobody";' "port = 700; " ""
 kill -HUP "$solo_pid"
 ss_check "a reload to mesh port 700 after root was given up is refused: permission denied" \
 	ss_wait_for "$T/solo2.log" "new configuration rejected.*:700: Permission denied" 1 5
