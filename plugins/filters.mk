@@ -14,3 +14,8 @@ plugin_LTLIBRARIES += plugins/pva-search.la
 plugins_pva_search_la_SOURCES = plugins/pva-search.c
 plugins_pva_search_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_pva_search_la_LIBADD = $(PLUGIN_LIBADD)
+
+plugin_LTLIBRARIES += plugins/ca-search.la
+plugins_ca_search_la_SOURCES = plugins/ca-search.c
+plugins_ca_search_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_ca_search_la_LIBADD = $(PLUGIN_LIBADD)

@@ -5,7 +5,8 @@
 FILTER_TESTS = \
 	tests/unit/test-mac-self \
 	tests/unit/test-ip-self \
-	tests/unit/test-pva-search
+	tests/unit/test-pva-search \
+	tests/unit/test-ca-search
 check_PROGRAMS += $(FILTER_TESTS)
 TESTS += $(FILTER_TESTS)
 
@@ -22,8 +23,14 @@ tests_unit_test_pva_search_SOURCES = tests/unit/test-pva-search.c \
 	tests/unit/frame-builder.c tests/unit/frame-builder.h
 tests_unit_test_pva_search_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
 
+# Includes plugins/ca-search.c to test its static parser directly.
+tests_unit_test_ca_search_SOURCES = tests/unit/test-ca-search.c \
+	tests/unit/frame-builder.c tests/unit/frame-builder.h
+tests_unit_test_ca_search_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
+
 # A test run straight after editing a plugin must not load a stale module:
 # each test depends on the plugin it loads.
 EXTRA_tests_unit_test_mac_self_DEPENDENCIES = plugins/mac-self.la
 EXTRA_tests_unit_test_ip_self_DEPENDENCIES = plugins/ip-self.la
 EXTRA_tests_unit_test_pva_search_DEPENDENCIES = plugins/pva-search.la
+EXTRA_tests_unit_test_ca_search_DEPENDENCIES = plugins/ca-search.la
