@@ -1,0 +1,22 @@
+# Containers: the image (deploy/container), the Docker Swarm stack
+# (deploy/swarm), the Kubernetes manifests (deploy/kubernetes) and the
+# multi-node Swarm test (tests/swarm, run by .ci/swarm.sh, as root).
+#
+#   make image     builds snowsignal:$(PACKAGE_VERSION) and snowsignal:latest
+#                  from this source tree, offline (Debian-package bases made
+#                  by deploy/container/make-base.sh); DOCKER= names the client
+DOCKER = docker
+
+image:
+	DOCKER="$(DOCKER)" $(top_srcdir)/deploy/container/build-image.sh snowsignal:$(PACKAGE_VERSION)
+.PHONY: image
+
+EXTRA_DIST += \
+	.dockerignore \
+	deploy/container/Containerfile \
+	deploy/container/build-packages \
+	deploy/container/runtime-packages \
+	deploy/container/make-base.sh \
+	deploy/container/build-image.sh \
+	deploy/swarm/snowsignal.yml \
+	tests/swarm/engines.sh
