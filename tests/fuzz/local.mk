@@ -10,6 +10,7 @@ fuzz_replays = \
 	tests/fuzz/replay-frame \
 	tests/fuzz/replay-reassembly \
 	tests/fuzz/replay-pva \
+	tests/fuzz/replay-ca \
 	tests/fuzz/replay-mesh
 check_PROGRAMS += $(fuzz_replays)
 TESTS += $(fuzz_replays)
@@ -27,6 +28,10 @@ tests_fuzz_replay_reassembly_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIB
 tests_fuzz_replay_pva_SOURCES = tests/fuzz/fuzz-pva.c $(fuzz_main_sources)
 tests_fuzz_replay_pva_CPPFLAGS = $(AM_CPPFLAGS) -DSS_FUZZ_CORPUS=\"tests/fuzz/corpus/pva\"
 tests_fuzz_replay_pva_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
+
+tests_fuzz_replay_ca_SOURCES = tests/fuzz/fuzz-ca.c $(fuzz_main_sources)
+tests_fuzz_replay_ca_CPPFLAGS = $(AM_CPPFLAGS) -DSS_FUZZ_CORPUS=\"tests/fuzz/corpus/ca\"
+tests_fuzz_replay_ca_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
 
 tests_fuzz_replay_mesh_SOURCES = tests/fuzz/fuzz-mesh.c $(fuzz_main_sources)
 tests_fuzz_replay_mesh_CPPFLAGS = $(AM_CPPFLAGS) -DSS_FUZZ_CORPUS=\"tests/fuzz/corpus/mesh\"
