@@ -10,6 +10,7 @@
 #include <libconfig.h>
 
 #include "conffile.h"
+#include "dedup.h"
 #include "log.h"
 
 G_DEFINE_QUARK(snowsignal-conf-error-quark, ss_conf_error)
@@ -30,7 +31,7 @@ static const char default_conf_text[] =
 static const char *const top_level_keys[] = {
   "version", "interface", "broadcast_ports", "plugin_path", "log_level",
   "instances", "outbound", "inbound", "transports", "peers", "control_socket", "user",
-  "capture_ring_kib", NULL
+  "capture_ring_kib", "duplicate_window_ms", NULL
 };
 static const char *const peer_keys[] = {
   "hosts", "service", "refresh", "self_send", NULL
@@ -364,6 +365,11 @@ read_root(ss_conf *conf, config_t *cfg, GError **error)
       return FALSE;
     conf->capture_ring_kib = (int) v;
   }
+  if ((s = config_setting_get_member(root, "duplicate_window_ms"))) {
+    if (!read_int(conf, s, 0, SS_MAX_DUPLICATE_WINDOW_MS, &v, error))
+      return FALSE;
+    conf->duplicate_window_ms = (int) v;
+  }
   if ((s = config_setting_get_member(root, "instances"))) {
     if (config_setting_type(s) != CONFIG_TYPE_LIST)
       return fail(error, conf, s, "'instances' must be a list of groups: instances = ( { ... }, { ... } );");
@@ -406,6 +412,7 @@ conf_new(const char *label)
   conf->service = g_strdup("");
   conf->peer_refresh = SS_DEFAULT_PEER_REFRESH;
   conf->capture_ring_kib = SS_DEFAULT_CAPTURE_RING_KIB;
+  conf->duplicate_window_ms = SS_DEFAULT_DUPLICATE_WINDOW_MS;
   conf->control_socket = g_strdup(SS_DEFAULT_CONTROL_SOCKET);
   conf->user = g_strdup("");
   return conf;

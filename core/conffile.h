@@ -85,6 +85,7 @@ typedef struct ss_conf {
   char *control_socket;   /* path of the status socket; "" for none */
   char *user;             /* drop to this user after start; "" to stay */
   int capture_ring_kib;   /* capture ring size; whole 64 KiB blocks are used */
+  int duplicate_window_ms; /* how long sent and emitted frames are remembered; 0: off */
   /* Set by the command line or environment: replaces the port setting of
    * every udp-mesh instance (0: not set). */
   uint16_t mesh_port_override;

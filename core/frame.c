@@ -271,6 +271,45 @@ segment_destination(uint32_t dst, uint32_t local, uint32_t prefix_len)
   return (local & mask) | ~mask;
 }
 
+/* Address blocks that are never a broadcast: "this network" (0/8),
+ * loopback (127/8) and multicast and reserved (224/4, whose last address is
+ * the limited broadcast, tested before). */
+#define SS_IPV4_NET_THIS      0x00000000u
+#define SS_IPV4_NET_LOOPBACK  0x7f000000u
+#define SS_IPV4_MASK_8        0xff000000u
+#define SS_IPV4_NET_MULTICAST 0xe0000000u
+#define SS_IPV4_MASK_4        0xf0000000u
+/* The widest prefix a directed broadcast can belong to leaves two host
+ * bits (a /30): its address ends in two one-bits at least. */
+#define SS_IPV4_DIRECTED_MIN_HOST_BITS 0x3u
+
+gboolean
+ss_frame_check_broadcast_destination(const ss_packet *pkt, uint32_t local_addr_be,
+                                     uint32_t local_prefix_len, const char **why)
+{
+  uint32_t dst = g_ntohl(pkt->ip_dst), local = g_ntohl(local_addr_be);
+  const char *reason = NULL;
+  if (dst == SS_IPV4_BROADCAST)
+    return TRUE;
+  if ((dst & SS_IPV4_MASK_8) == SS_IPV4_NET_THIS || (dst & SS_IPV4_MASK_8) == SS_IPV4_NET_LOOPBACK ||
+      (dst & SS_IPV4_MASK_4) == SS_IPV4_NET_MULTICAST ||
+      (dst & SS_IPV4_MASK_4) == SS_IPV4_MASK_4) {
+    reason = "IPv4 destination is not a broadcast address (this-network, loopback or multicast)";
+  } else if (local_prefix_len > 0 && local_prefix_len <= SS_IPV4_ADDR_BITS) {
+    uint32_t mask = local_prefix_len == SS_IPV4_ADDR_BITS ? SS_IPV4_BROADCAST
+                                                          : ~(SS_IPV4_BROADCAST >> local_prefix_len);
+    /* /31 and /32 have no broadcast address of their own. */
+    if ((dst & mask) == (local & mask) &&
+        (local_prefix_len >= SS_IPV4_P2P_PREFIX || (dst | mask) != SS_IPV4_BROADCAST))
+      reason = "IPv4 destination is a host of this segment, not its broadcast address";
+  }
+  if (!reason && (dst & SS_IPV4_DIRECTED_MIN_HOST_BITS) != SS_IPV4_DIRECTED_MIN_HOST_BITS)
+    reason = "IPv4 destination is not a broadcast address of any subnet";
+  if (reason && why)
+    *why = reason;
+  return reason == NULL;
+}
+
 void
 ss_frame_rewrite_for_segment(ss_packet *pkt, const uint8_t own_mac[SS_ETH_ALEN],
                              uint32_t local_addr_be, uint32_t local_prefix_len)

@@ -80,6 +80,18 @@ ss_put_be16(uint8_t *p, uint16_t v)
 gboolean ss_frame_check_relayable(const ss_packet *pkt, const uint16_t *ports,
                                    size_t n_ports, const char **why);
 
+/* Checks that a frame from the mesh is a broadcast at the IP layer too, so
+ * that no peer can make this relay deliver a datagram to one host: its
+ * IPv4 destination must be 255.255.255.255, or a directed broadcast.
+ * Inside this segment's subnet (@local_addr_be, network order, and
+ * @local_prefix_len; a prefix of 0 is unknown) only the subnet's broadcast
+ * address is one; outside it, an address whose host part is all ones for
+ * some prefix up to /30 (the rewrite maps it onto this segment).
+ * This-network, loopback and multicast addresses never are.  On FALSE,
+ * *@why (if not NULL) is set to a fixed English phrase. */
+gboolean ss_frame_check_broadcast_destination(const ss_packet *pkt, uint32_t local_addr_be,
+                                              uint32_t local_prefix_len, const char **why);
+
 /* Returns the value the checksum field of the IPv4 header at @ip (of
  * @hdr_len bytes, options included, at least SS_IPV4_MIN_HLEN) must hold.
  * The field's current contents are ignored, so a header is valid when the

@@ -16,6 +16,8 @@ libsnowsignal_la_SOURCES = \
 	core/segment-bpf.c \
 	core/relay.c core/relay.h core/relay-private.h \
 	core/relay-path.c \
+	core/dedup.c core/dedup.h \
+	core/standby.c core/standby.h \
 	core/relay-stats.c \
 	core/relay-reload.c \
 	core/status.c core/status.h \

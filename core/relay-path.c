@@ -1,9 +1,17 @@
 /* snowsignal - UDP broadcast relay
  * relay-path.c: the two packet paths.
  *
- *   segment -> capture -> [reassembly] -> outbound chain -> transports
- *   transport -> ss_instance_deliver -> checks -> inbound chain
- *             -> rewrite for this segment -> [fragmentation] -> segment
+ *   segment -> capture -> [reassembly] -> outbound chain -> [seen?]
+ *           -> transports
+ *   transport -> ss_instance_deliver -> checks -> inbound chain -> [seen?]
+ *             -> rewrite for this segment -> [standby hold]
+ *             -> [fragmentation] -> segment
+ *
+ * [seen?] is the fingerprint table (dedup.h): a frame this relay sent to
+ * its peers or emitted within the window goes no further, so relays that
+ * share a segment, or meshes that meet, never loop a broadcast.  The
+ * standby hold (standby.h) makes relays that share a segment emit each
+ * frame once.
  *
  * Both run in batches, one system call per batch rather than per packet:
  * a wake-up drains the capture ring and the transports flush once after
@@ -44,6 +52,10 @@ log_drop(ss_relay *relay, const char *message, const char *why, const char *peer
 
 static void
 arm_reassembly_timer(ss_relay *relay);
+static void
+arm_hold_timer(ss_relay *relay);
+static void
+emit_held(ss_relay *relay, gboolean all);
 
 static gboolean
 on_reassembly_timeout(gpointer user_data)
@@ -78,13 +90,52 @@ port_is_relayed(const ss_relay *relay, uint16_t port)
   return FALSE;
 }
 
+/* A frame on the segment that this relay received from a peer too: another
+ * relay here emitted it (this relay's own emissions never come back to its
+ * packet socket), so a held copy is not needed, and that relay may be the
+ * one to emit from now on. */
+static void
+saw_emitted_here(ss_relay *relay, const ss_packet *pkt, uint64_t fp, int64_t now)
+{
+  if (memcmp(pkt->eth_src, relay->own_mac, SS_ETH_ALEN) == 0)
+    return;
+  gboolean was = ss_standby_active(relay->standby, now, NULL);
+  ss_standby_saw_emitter(relay->standby, pkt->eth_src, relay->own_mac, now);
+  ss_standby_cancel(relay->standby, fp);
+  uint8_t mac[SS_ETH_ALEN];
+  if (!was && ss_standby_active(relay->standby, now, mac)) {
+    char text[18];
+    g_snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+               mac[4], mac[5]);
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO,
+           "another relay on this segment emits what the peers send; this relay stands by",
+           "RELAY_MAC", text);
+  }
+}
+
 static void
 send_outbound(ss_relay *relay, ss_packet *pkt)
 {
   if (!port_is_relayed(relay, pkt->udp_dst_port) || !ss_packet_is_eth_broadcast(pkt))
     return;
+  uint64_t fp = 0;
+  int64_t now = 0;
+  ss_seen seen = SS_SEEN_NONE;
+  if (relay->dedup) {
+    now = g_get_monotonic_time();
+    fp = ss_dedup_fingerprint(relay->dedup, pkt);
+    seen = ss_dedup_lookup(relay->dedup, fp, now);
+    if (seen == SS_SEEN_DELIVERED)
+      saw_emitted_here(relay, pkt, fp, now);
+  }
   if (ss_chain_run(relay->outbound, pkt) != SS_VERDICT_PASS)
     return;
+  if (seen != SS_SEEN_NONE) {
+    relay->counters.duplicates_suppressed++;
+    return;
+  }
+  if (relay->dedup)
+    ss_dedup_note(relay->dedup, fp, SS_SEEN_RELAYED, now);
   relay->counters.relayed++;
   for (guint i = 0; i < relay->transports->len; i++)
     ss_instance_send(g_ptr_array_index(relay->transports, i), pkt);
@@ -162,19 +213,11 @@ ss_relay_take_capture_drops(ss_relay *relay, gboolean log)
 /* Drains the capture ring: every ready frame runs the outbound chain where
  * it lies (no copy) and goes back to the kernel at once; transports copy
  * what they queue and send the whole batch in one flush at the end. */
-static gboolean
-on_capture(gint fd, GIOCondition cond, gpointer user_data)
+static void
+drain_capture(ss_relay *relay)
 {
-  ss_relay *relay = user_data;
   ss_segment *seg = relay->segment;
   int ifindex = ss_segment_get_ifindex(seg);
-  if (cond & G_IO_ERR) {
-    int err = ss_segment_take_error(seg);
-    if (err) {
-      relay->counters.capture_errors++;
-      log_drop(relay, "reading from the segment failed", g_strerror(err), NULL);
-    }
-  }
   ss_segment_frame frame;
   gboolean losing = FALSE;
   for (int i = 0; i < SS_CAPTURE_BATCH && ss_segment_next(seg, &frame); i++) {
@@ -190,6 +233,20 @@ on_capture(gint fd, GIOCondition cond, gpointer user_data)
    * marked: one read of the count per batch, which also clears the mark. */
   if (G_UNLIKELY(losing))
     ss_relay_take_capture_drops(relay, TRUE);
+}
+
+static gboolean
+on_capture(gint fd, GIOCondition cond, gpointer user_data)
+{
+  ss_relay *relay = user_data;
+  if (cond & G_IO_ERR) {
+    int err = ss_segment_take_error(relay->segment);
+    if (err) {
+      relay->counters.capture_errors++;
+      log_drop(relay, "reading from the segment failed", g_strerror(err), NULL);
+    }
+  }
+  drain_capture(relay);
   return G_SOURCE_CONTINUE;
 }
 
@@ -260,9 +317,11 @@ ss_relay_path_start(ss_relay *relay)
 void
 ss_relay_path_stop(ss_relay *relay)
 {
-  if (relay->segment)
+  if (relay->segment) {
+    emit_held(relay, TRUE);
     flush_emits(relay);
-  GSource **sources[] = { &relay->capture_source, &relay->reasm_timer };
+  }
+  GSource **sources[] = { &relay->capture_source, &relay->reasm_timer, &relay->hold_timer };
   for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
     if (*sources[i]) {
       g_source_destroy(*sources[i]);
@@ -283,14 +342,11 @@ emit_one(const uint8_t *frame, size_t len, void *user)
   }
 }
 
+/* Broadcasts @pkt, already rewritten for this segment, in fragments when
+ * it is longer than the MTU. */
 static ss_deliver_result
-emit(ss_relay *relay, ss_packet *pkt)
+emit_rewritten(ss_relay *relay, ss_packet *pkt)
 {
-  uint32_t addr = 0;
-  unsigned prefix = 0;
-  if (relay->segment)
-    ss_host_link_ipv4(relay->host, ss_segment_get_ifindex(relay->segment), &addr, &prefix);
-  ss_frame_rewrite_for_segment(pkt, relay->own_mac, addr, prefix);
   if (!relay->segment)
     return SS_DELIVER_EMIT_FAILED;
   guint64 errors_before = relay->counters.emit_errors;
@@ -310,6 +366,65 @@ emit(ss_relay *relay, ss_packet *pkt)
   return SS_DELIVER_EMITTED;
 }
 
+/* Emits the held frames that are due (every one with @all): no other relay
+ * on the segment emitted them in time. */
+static void
+emit_held(ss_relay *relay, gboolean all)
+{
+  if (!relay->standby)
+    return;
+  size_t len;
+  uint8_t *frame;
+  while ((frame = ss_standby_take_due(relay->standby, g_get_monotonic_time(), all, &len))) {
+    ss_packet pkt;
+    if (ss_packet_parse(&pkt, frame, len, SS_DIRECTION_INBOUND) != SS_PARSE_OK)
+      continue;
+    if (!all && relay->counters.standby_emitted++ == relay->standby_emitted_logged) {
+      SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO,
+             "the relay standing in for this one did not emit a frame in time; this relay emits again");
+    }
+    emit_rewritten(relay, &pkt);
+  }
+  relay->standby_emitted_logged = relay->counters.standby_emitted;
+}
+
+static gboolean
+on_hold_timeout(gpointer user_data)
+{
+  ss_relay *relay = user_data;
+  g_clear_pointer(&relay->hold_timer, g_source_unref);
+  emit_held(relay, FALSE);
+  arm_hold_timer(relay);
+  return G_SOURCE_REMOVE;
+}
+
+/* Armed only while frames are held, like the reassembly timer. */
+static void
+arm_hold_timer(ss_relay *relay)
+{
+  int64_t deadline = ss_standby_next_deadline(relay->standby);
+  if (deadline < 0 || relay->hold_timer || !relay->context)
+    return;
+  int64_t wait_ms = (deadline - g_get_monotonic_time()) / 1000 + 1;
+  relay->hold_timer = g_timeout_source_new((guint) CLAMP(wait_ms, 1, G_MAXINT));
+  g_source_set_callback(relay->hold_timer, on_hold_timeout, relay, NULL);
+  g_source_attach(relay->hold_timer, relay->context);
+}
+
+static ss_deliver_result
+emit(ss_relay *relay, ss_packet *pkt, uint32_t addr, unsigned prefix, uint64_t fp)
+{
+  ss_frame_rewrite_for_segment(pkt, relay->own_mac, addr, prefix);
+  int64_t now = fp ? g_get_monotonic_time() : 0;
+  if (fp && ss_standby_active(relay->standby, now, NULL) &&
+      ss_standby_hold(relay->standby, fp, pkt->frame, pkt->len, now)) {
+    relay->counters.standby_held++;
+    arm_hold_timer(relay);
+    return SS_DELIVER_EMITTED;
+  }
+  return emit_rewritten(relay, pkt);
+}
+
 ss_deliver_result
 ss_instance_deliver(ss_instance *inst, ss_peer *from, const uint8_t *frame, size_t len)
 {
@@ -324,7 +439,11 @@ ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame, size_t le
   const char *peer = from ? ss_peer_get_name(from) : "(stranger)";
   const char *why = NULL;
   ss_packet pkt;
+  uint32_t addr = 0;
+  unsigned prefix = 0;
   relay->counters.delivered++;
+  if (relay->segment)
+    ss_host_link_ipv4(relay->host, ss_segment_get_ifindex(relay->segment), &addr, &prefix);
   if (len > SS_FRAME_MAX) {
     why = "longer than any Ethernet frame";
   } else {
@@ -333,9 +452,10 @@ ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame, size_t le
     pkt.ifindex = relay->segment ? ss_segment_get_ifindex(relay->segment) : 0;
     if (r != SS_PARSE_OK)
       why = ss_parse_result_to_string(r);
-    else
-      ss_frame_check_relayable(&pkt, relay->conf->broadcast_ports, relay->conf->n_broadcast_ports,
-                               &why);
+    else if (ss_frame_check_relayable(&pkt, relay->conf->broadcast_ports,
+                                      relay->conf->n_broadcast_ports, &why) &&
+             !ss_frame_check_broadcast_destination(&pkt, addr, prefix, &why))
+      relay->counters.deliver_not_broadcast++;
   }
   if (why) {
     relay->counters.deliver_invalid++;
@@ -344,5 +464,26 @@ ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame, size_t le
   }
   if (ss_chain_run(relay->inbound, &pkt) != SS_VERDICT_PASS)
     return SS_DELIVER_DROPPED;
-  return emit(relay, &pkt);
+  uint64_t fp = 0;
+  if (relay->dedup) {
+    int64_t now = g_get_monotonic_time();
+    fp = ss_dedup_fingerprint(relay->dedup, &pkt);
+    ss_seen seen = ss_dedup_lookup(relay->dedup, fp, now);
+    /* A relay on this segment may send a frame on before this one has read
+     * it off the segment itself (the loop dispatched the mesh first): what
+     * the kernel captured before this frame arrived is taken first, so that
+     * a frame from this segment is never emitted back onto it. */
+    if (seen == SS_SEEN_NONE && relay->segment && ss_segment_has_frame(relay->segment)) {
+      drain_capture(relay);
+      seen = ss_dedup_lookup(relay->dedup, fp, now);
+    }
+    if (seen != SS_SEEN_NONE) {
+      if (seen == SS_SEEN_RELAYED)
+        ss_standby_refresh(relay->standby, now);
+      relay->counters.duplicates_suppressed++;
+      return SS_DELIVER_DROPPED;
+    }
+    ss_dedup_note(relay->dedup, fp, SS_SEEN_DELIVERED, now);
+  }
+  return emit(relay, &pkt, addr, prefix, fp);
 }

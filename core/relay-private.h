@@ -9,12 +9,14 @@
 
 #include "relay.h"
 #include "chain.h"
+#include "dedup.h"
 #include "fragment.h"
 #include "frame.h"
 #include "instance.h"
 #include "loader.h"
 #include "peer-set.h"
 #include "segment.h"
+#include "standby.h"
 
 struct ss_relay {
   ss_conf *conf;
@@ -29,7 +31,10 @@ struct ss_relay {
   GMainContext *context;
   GSource *capture_source;
   GSource *reasm_timer;
+  GSource *hold_timer;
   ss_reassembler *reasm;
+  ss_dedup *dedup;             /* NULL when duplicate_window_ms is 0 */
+  ss_standby *standby;
   uint8_t own_mac[SS_ETH_ALEN];
   /* Preallocated so that the packet paths never allocate. */
   uint8_t *rx_buf;
@@ -39,6 +44,7 @@ struct ss_relay {
   ss_relay_counters counters;
   gint64 last_drop_log_us;
   gint64 last_overflow_log_us;
+  guint64 standby_emitted_logged; /* standby_emitted when emit_held() last ran */
   gboolean started;
 };
 

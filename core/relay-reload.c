@@ -63,6 +63,16 @@ carry_counters(ss_relay *to, ss_relay *from)
 {
   ss_peer_set_inherit(to->peers, from->peers);
   to->counters = from->counters;
+  /* What was sent and emitted just before stays known: a reload must not
+   * let a looping copy through. */
+  if (to->dedup && from->dedup &&
+      ss_dedup_get_window_ms(to->dedup) == ss_dedup_get_window_ms(from->dedup)) {
+    ss_dedup *t = to->dedup;
+    to->dedup = from->dedup;
+    from->dedup = t;
+  }
+  if (to->standby && from->standby)
+    ss_standby_inherit(to->standby, from->standby);
   to->outbound->counters = from->outbound->counters;
   to->inbound->counters = from->inbound->counters;
 }

@@ -124,6 +124,10 @@ ss_relay_new_with_loader(ss_conf *conf, ss_loader *loader, GError **error)
   relay->reasm_buf = g_malloc(SS_FRAME_MAX);
   relay->frag_scratch = g_malloc(SS_FRAME_MAX);
   relay->reasm = ss_reassembler_new(SS_REASM_MAX_BYTES, SS_REASM_MAX_DATAGRAMS, SS_REASM_TIMEOUT_US);
+  if (conf->duplicate_window_ms > 0) {
+    relay->dedup = ss_dedup_new((unsigned) conf->duplicate_window_ms, SS_DEDUP_ENTRIES);
+    relay->standby = ss_standby_new();
+  }
   relay->peers = ss_peer_set_new(conf, relay->host, error);
   if (!relay->peers || !create_instances(relay, error) ||
       !build_chain(relay, &conf->outbound, "outbound", relay->outbound, error) ||
@@ -260,6 +264,8 @@ ss_relay_free(ss_relay *relay)
   ss_peer_set_free(relay->peers);
   ss_host_free(relay->host);
   ss_reassembler_free(relay->reasm);
+  ss_dedup_free(relay->dedup);
+  ss_standby_free(relay->standby);
   ss_loader_free(relay->loader);
   ss_conf_free(relay->conf);
   g_free(relay->rx_buf);
@@ -311,6 +317,12 @@ ss_relay_get_counters(ss_relay *relay)
 {
   ss_relay_take_capture_drops(relay, TRUE);
   return &relay->counters;
+}
+
+gboolean
+ss_relay_get_standby(const ss_relay *relay, uint8_t mac[SS_ETH_ALEN])
+{
+  return relay->standby && ss_standby_active(relay->standby, g_get_monotonic_time(), mac);
 }
 
 const ss_chain *

@@ -28,6 +28,10 @@ typedef struct {
   guint64 relayed;             /* passed the outbound chain, given to transports */
   guint64 delivered;           /* frames transports received from peers */
   guint64 deliver_invalid;     /* refused: not a frame the relay may emit */
+  guint64 deliver_not_broadcast; /* of those, not an IPv4 broadcast */
+  guint64 duplicates_suppressed; /* sent or emitted within the window already */
+  guint64 standby_held;        /* held: another relay here emits (standby.h) */
+  guint64 standby_emitted;     /* of those, emitted: nobody else did in time */
   guint64 emitted;             /* broadcast on the segment */
   guint64 emit_fragmented;     /* of those, sent as IPv4 fragments */
   guint64 emit_errors;         /* segment send failures, too big with DF */
@@ -59,6 +63,9 @@ void ss_relay_handle_captured(ss_relay *relay, uint8_t *frame, size_t len, int i
 /* The counters, up to date: frames the kernel dropped from the capture
  * ring since the last frame read are taken in first. */
 const ss_relay_counters *ss_relay_get_counters(ss_relay *relay);
+/* Whether the relay is on standby (standby.h): another relay on its
+ * segment, whose MAC is put in @mac, emits what the peers send. */
+gboolean ss_relay_get_standby(const ss_relay *relay, uint8_t mac[SS_ETH_ALEN]);
 const ss_chain *ss_relay_get_chain(const ss_relay *relay, ss_direction direction);
 const GPtrArray *ss_relay_get_peers(const ss_relay *relay);
 const GPtrArray *ss_relay_get_transports(const ss_relay *relay);

@@ -258,6 +258,12 @@ ss_segment_next(ss_segment *seg, ss_segment_frame *frame)
   return TRUE;
 }
 
+gboolean
+ss_segment_has_frame(const ss_segment *seg)
+{
+  return (__atomic_load_n(&slot(seg, seg->next)->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
+}
+
 void
 ss_segment_release(ss_segment *seg)
 {

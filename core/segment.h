@@ -50,6 +50,8 @@ typedef struct {
  * the ring holds none.  The fd is readable (poll) while one is ready.  Each
  * frame must be released before the next is asked for. */
 gboolean ss_segment_next(ss_segment *seg, ss_segment_frame *frame);
+/* Whether ss_segment_next() would return a frame now. */
+gboolean ss_segment_has_frame(const ss_segment *seg);
 /* Hands the frame ss_segment_next() returned back to the kernel. */
 void ss_segment_release(ss_segment *seg);
 /* Frames the kernel dropped for want of a free ring slot since the last

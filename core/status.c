@@ -40,6 +40,13 @@ json_key(GString *out, const char *key)
 }
 
 static void
+format_mac(char text[18], const uint8_t mac[SS_ETH_ALEN])
+{
+  g_snprintf(text, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+             mac[5]);
+}
+
+static void
 json_num(GString *out, const char *key, guint64 v, gboolean comma)
 {
   json_key(out, key);
@@ -140,8 +147,21 @@ ss_status_json(ss_relay *relay, gint64 started_us)
   json_num(out, "relayed", c->relayed, TRUE);
   json_num(out, "delivered", c->delivered, TRUE);
   json_num(out, "deliver_invalid", c->deliver_invalid, TRUE);
+  json_num(out, "deliver_not_broadcast", c->deliver_not_broadcast, TRUE);
+  json_num(out, "duplicates_suppressed", c->duplicates_suppressed, TRUE);
+  json_num(out, "standby_held", c->standby_held, TRUE);
+  json_num(out, "standby_emitted", c->standby_emitted, TRUE);
   json_num(out, "emitted", c->emitted, TRUE);
-  json_num(out, "emit_errors", c->emit_errors, FALSE);
+  json_num(out, "emit_errors", c->emit_errors, TRUE);
+  json_key(out, "standby_for");
+  uint8_t mac[SS_ETH_ALEN];
+  if (ss_relay_get_standby(relay, mac)) {
+    char text[18];
+    format_mac(text, mac);
+    json_string(out, text);
+  } else {
+    g_string_append(out, "null");
+  }
   g_string_append(out, "},\"peers\":[");
   const GPtrArray *peers = ss_relay_get_peers(relay);
   gint64 now = g_get_real_time();
@@ -203,9 +223,20 @@ ss_status_text(ss_relay *relay, gint64 started_us)
   g_string_append_printf(out, "relay: captured=%" G_GUINT64_FORMAT " relayed=%" G_GUINT64_FORMAT
                          " delivered=%" G_GUINT64_FORMAT " refused=%" G_GUINT64_FORMAT
                          " emitted=%" G_GUINT64_FORMAT " emit_errors=%" G_GUINT64_FORMAT
-                         " capture_dropped=%" G_GUINT64_FORMAT "\n",
+                         " capture_dropped=%" G_GUINT64_FORMAT
+                         " duplicates_suppressed=%" G_GUINT64_FORMAT
+                         " not_broadcast=%" G_GUINT64_FORMAT "\n",
                          c->captured, c->relayed, c->delivered, c->deliver_invalid, c->emitted,
-                         c->emit_errors, c->capture_dropped);
+                         c->emit_errors, c->capture_dropped, c->duplicates_suppressed,
+                         c->deliver_not_broadcast);
+  uint8_t mac[SS_ETH_ALEN];
+  if (ss_relay_get_standby(relay, mac)) {
+    char text[18];
+    format_mac(text, mac);
+    g_string_append_printf(out, "standby: relay %s on this segment emits; held=%" G_GUINT64_FORMAT
+                           " emitted_after_hold=%" G_GUINT64_FORMAT "\n",
+                           text, c->standby_held, c->standby_emitted);
+  }
   const GPtrArray *peers = ss_relay_get_peers(relay);
   gint64 now = g_get_real_time();
   g_string_append_printf(out, "peers:%s\n", peers->len ? "" : " (none)");

@@ -2,8 +2,9 @@
  * fuzz-mesh.c: any bytes as a datagram arriving from the mesh, through the
  * mesh codec and the relay's whole inbound path (frame checks, the inbound
  * chain, the rewrite for the segment).  The relay has no segment socket, so
- * a frame that passes everything ends as SS_DELIVER_EMIT_FAILED; the
- * target checks that exactly the frames an independent parse calls
+ * a frame that passes everything ends as SS_DELIVER_EMIT_FAILED, or as
+ * SS_DELIVER_DROPPED when the same frame came within the duplicate window;
+ * the target checks that exactly the frames an independent parse calls
  * relayable get that far.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -48,10 +49,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ss_packet pkt;
     memcpy(copy, frame, frame_len);
     relayable = ss_packet_parse(&pkt, copy, frame_len, SS_DIRECTION_INBOUND) == SS_PARSE_OK &&
-                ss_frame_check_relayable(&pkt, &relayed_port, 1, NULL);
+                ss_frame_check_relayable(&pkt, &relayed_port, 1, NULL) &&
+                ss_frame_check_broadcast_destination(&pkt, 0, 0, NULL);
   }
   ss_deliver_result r = ss_relay_deliver(fuzz_relay(), NULL, frame, frame_len);
-  FUZZ_CHECK(relayable ? r == SS_DELIVER_EMIT_FAILED : r == SS_DELIVER_INVALID);
+  FUZZ_CHECK(relayable ? (r == SS_DELIVER_EMIT_FAILED || r == SS_DELIVER_DROPPED)
+                       : r == SS_DELIVER_INVALID);
   /* The caller's bytes are never written. */
   FUZZ_CHECK(memcmp(frame, data + SS_MESH_MAGIC_LEN, frame_len) == 0);
   return 0;
