@@ -6,7 +6,9 @@ include tests/tools/local.mk
 
 INTEGRATION_TESTS = \
 	tests/integration/two-segments.sh \
-	tests/integration/mesh4.sh
+	tests/integration/mesh4.sh \
+	tests/integration/mesh-safety.sh \
+	tests/integration/ca.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh
