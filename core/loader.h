@@ -15,7 +15,8 @@ typedef enum {
   SS_LOADER_ERROR_NOT_FOUND,
   SS_LOADER_ERROR_NO_SYMBOL,
   SS_LOADER_ERROR_ABI,
-  SS_LOADER_ERROR_INVALID
+  SS_LOADER_ERROR_INVALID,
+  SS_LOADER_ERROR_CANNOT_OPEN  /* a file is there but cannot be opened */
 } ss_loader_error;
 
 typedef struct {
