@@ -105,7 +105,7 @@ plugindir=/usr/lib/$multiarch/snowsignal/plugins
 no_la() { ! dpkg -L "${PKGS[@]}" | grep -q '\.la$'; }
 check "no .la files in the packages" no_la
 check "plugins in $plugindir" test -f "$plugindir/udp-mesh.so" -a -f "$plugindir/mac-self.so" \
-	-a -f "$plugindir/ip-self.so" -a -f "$plugindir/pva-search.so"
+	-a -f "$plugindir/ip-self.so" -a -f "$plugindir/pva-search.so" -a -f "$plugindir/ca-search.so"
 check "libsnowsignal.so.0 in /usr/lib/$multiarch (libsnowsignal0)" \
 	test "$(dpkg -S "/usr/lib/$multiarch/libsnowsignal.so.0" 2>/dev/null | cut -d: -f1)" = libsnowsignal0
 conffile_ok() { dpkg-query -W -f='${Conffiles}\n' snowsignal | grep -q '^ */etc/snowsignal/snowsignal.conf '; }
@@ -122,9 +122,9 @@ check "snowsignal --check-config with the packaged /etc/snowsignal/snowsignal.co
 	cat "$work/check.out"
 list_ok() {
 	snowsignal --list-plugins >"$work/list.out" 2>&1 || return 1
-	for p in mac-self ip-self pva-search udp-mesh dtls; do grep -q "^$p " "$work/list.out" || return 1; done
+	for p in mac-self ip-self pva-search ca-search udp-mesh dtls; do grep -q "^$p " "$work/list.out" || return 1; done
 }
-check "snowsignal --list-plugins lists the five shipped plugins" list_ok || cat "$work/list.out"
+check "snowsignal --list-plugins lists the six shipped plugins" list_ok || cat "$work/list.out"
 pc_ok() { [ "$(pkg-config --variable=plugindir snowsignal)" = "$plugindir" ]; }
 check "pkg-config --variable=plugindir snowsignal is $plugindir" pc_ok
 example_ok() {
