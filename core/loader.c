@@ -420,10 +420,14 @@ explain_failure(GString *tried, const char *base, const char *ltdl_said)
     g_string_append_printf(tried, "\n  %s{.la,.so}: no such file", base);
     return FALSE;
   }
-  if (!la_absent)
-    g_string_append_printf(tried, "\n  %s: %s", la, la_why ? la_why : "looks right");
-  if (!so_absent)
-    g_string_append_printf(tried, "\n  %s: %s", so, so_why ? so_why : "looks right");
+  if (la_why && so_why && strcmp(la_why, so_why) == 0)  /* a closed directory */
+    g_string_append_printf(tried, "\n  %s{.la,.so}: %s", base, la_why);
+  else {
+    if (!la_absent)
+      g_string_append_printf(tried, "\n  %s: %s", la, la_why ? la_why : "looks right");
+    if (!so_absent)
+      g_string_append_printf(tried, "\n  %s: %s", so, so_why ? so_why : "looks right");
+  }
   g_string_append_printf(tried, " (libltdl: %s)", ltdl_said ? ltdl_said : "no message");
   return TRUE;
 }
