@@ -15,6 +15,13 @@ ss_two_segments
 
 NOBODY_UID=$(id -u nobody)
 chmod 755 "$T" # nobody must reach its control socket (and, later, read a configuration)
+# A relay that gave up root loads plugins as nobody on a reload: from a copy
+# in $T, as the build tree may be where nobody cannot go (under /root, mode
+# 700, say).
+mkdir "$T/plugins"
+cp "${SS_TOP_BUILDDIR:-.}"/plugins/.libs/*.so "$T/plugins/" && chmod 644 "$T/plugins/"*.so ||
+	{ echo "Bail out! cannot copy the plugins of ${SS_TOP_BUILDDIR:-.}/plugins/.libs to $T/plugins"; exit 1; }
+export SNOWSIGNAL_PLUGIN_PATH="$T/plugins" SNOWSIGNAL_PLUGINDIR="$T/plugins"
 ss_start_relay relA "$T/relA.log" -t eth0 --control-socket "$SOCK" --user nobody \
 	--other-relays "$B" || ss_dump "$T/relA.log"
 relA_wrapper=$SS_RELAY_PID
