@@ -56,9 +56,23 @@ wait_all_freed(GMainContext *context)
   g_assert_cmpuint(ss_lookup_pending(), ==, 0);
 }
 
+/* "localhost" comes from /etc/hosts.  A system without one (a bare
+ * debootstrap) asks DNS for it, which need not answer: skip, saying so. */
+static gboolean
+skipped_without_etc_hosts(void)
+{
+  if (g_file_test("/etc/hosts", G_FILE_TEST_EXISTS))
+    return FALSE;
+  g_test_skip("no /etc/hosts, where 'localhost' is looked up (a bare debootstrap has none; "
+              "an installer writes \"127.0.0.1 localhost\" there)");
+  return TRUE;
+}
+
 static void
 test_localhost(void)
 {
+  if (skipped_without_etc_hosts())
+    return;
   GMainContext *context = g_main_context_new();
   answer a = { 0 };
   ss_lookup_start("localhost", context, on_done, &a);
@@ -114,6 +128,8 @@ test_cancel(void)
 static void
 test_many(void)
 {
+  if (skipped_without_etc_hosts())
+    return;
   GMainContext *context = g_main_context_new();
   enum { N = 12 };
   answer a[N] = { { 0 } };
