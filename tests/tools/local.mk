@@ -19,10 +19,12 @@ tests_tools_ss_udp_send_LDADD = $(GLIB_LIBS)
 tests_tools_ss_udp_listen_SOURCES = tests/tools/ss-udp-listen.c
 tests_tools_ss_udp_listen_LDADD = $(GLIB_LIBS)
 
-tests_tools_pva_search_SOURCES = tests/tools/pva-search.c
+tests_tools_pva_search_SOURCES = tests/tools/pva-search.c \
+	tests/tools/tool-udp.c tests/tools/tool-udp.h
 tests_tools_pva_search_LDADD = $(GLIB_LIBS)
 
-tests_tools_pva_responder_SOURCES = tests/tools/pva-responder.c
+tests_tools_pva_responder_SOURCES = tests/tools/pva-responder.c \
+	tests/tools/tool-udp.c tests/tools/tool-udp.h
 tests_tools_pva_responder_LDADD = $(GLIB_LIBS)
 
 tests_tools_ca_search_SOURCES = tests/tools/ca-search.c tests/tools/ca-proto.h \

@@ -15,16 +15,14 @@
 #include <config.h>
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <glib.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
+
+#include "tool-udp.h"
 
 #define PVA_MAGIC 0xCA
 #define PVA_VERSION 2
@@ -65,13 +63,6 @@ typedef struct {
   size_t len, off;
   gboolean be, bad;
 } Rd;
-
-static void
-die (const char *what)
-{
-  fprintf (stderr, "pva-responder: %s: %s\n", what, strerror (errno));
-  exit (2);
-}
 
 /* Reads an unsigned integer; past the end it flags the reader bad, returns 0. */
 static uint32_t
@@ -155,7 +146,7 @@ reply (int fd, const struct sockaddr_in *to, struct in_addr local, uint32_t seq,
   size_t hdr = 4;
   wr_uint (m, &hdr, (uint32_t) (off - PVA_HDR_LEN), 4, be);
   if (sendto (fd, m, off, 0, (const struct sockaddr *) to, sizeof *to) < 0)
-    die ("sendto");
+    tool_die ("sendto");
   char dst[INET_ADDRSTRLEN];
   inet_ntop (AF_INET, &to->sin_addr, dst, sizeof dst);
   printf ("REPLY to=%s:%u seq=%u channel=%s cid=%u\n", dst, ntohs (to->sin_port), seq, name, cid);
@@ -228,58 +219,27 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- answer PVAccess searches for given channels");
   g_autoptr (GError) err = NULL;
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
-    fprintf (stderr, "pva-responder: %s\n", err->message);
-    return 2;
-  }
-  setvbuf (stdout, NULL, _IOLBF, 0);
+  tool_init ("pva-responder");
+  if (!g_option_context_parse (ctx, &argc, &argv, &err))
+    tool_fail ("%s", err->message);
   for (int i = 0; i < PVA_GUID_LEN; i++)
     guid[i] = (uint8_t) g_random_int ();
 
-  int fd = socket (AF_INET, SOCK_DGRAM, 0), one = 1;
-  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) opt_port) };
-  if (fd < 0)
-    die ("socket");
   /* Shared with other listeners of the search port, as PVA servers do. */
-  if (setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0
-      || setsockopt (fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0
-      || setsockopt (fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0)
-    die ("setsockopt");
-  if (bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
-    die ("bind");
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) opt_port) };
+  int fd = tool_udp_socket (&sa, TRUE);
   printf ("READY port=%d\n", opt_port);
 
+  /* The local address a request arrived on is the server address announced. */
   int replies = 0;
-  gint64 deadline = g_get_monotonic_time () + (gint64) (opt_timeout * G_USEC_PER_SEC);
-  while (opt_count == 0 || replies < opt_count) {
-    gint64 left_ms = (deadline - g_get_monotonic_time ()) / 1000;
-    if (left_ms <= 0)
-      break;
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-    int rc = poll (&pfd, 1, (int) left_ms);
-    if (rc < 0 && errno != EINTR)
-      die ("poll");
-    if (rc <= 0)
-      continue;
-    static uint8_t buf[MAX_MSG];
-    uint8_t cbuf[256];
-    struct sockaddr_in from;
-    struct iovec iov = { buf, sizeof buf };
-    struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov,
-                          .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-    ssize_t n = recvmsg (fd, &msg, 0);
-    if (n < 0)
-      die ("recvmsg");
-    /* The local address the request arrived on is the server address we announce. */
-    struct in_addr local = { 0 };
-    for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
-      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-        struct in_pktinfo pi;
-        memcpy (&pi, CMSG_DATA (c), sizeof pi);
-        local = pi.ipi_spec_dst;
-      }
+  gint64 deadline = tool_deadline (opt_timeout);
+  static uint8_t buf[MAX_MSG];
+  struct sockaddr_in from;
+  struct in_addr local;
+  ssize_t n;
+  while ((opt_count == 0 || replies < opt_count)
+         && (n = tool_recv (fd, buf, sizeof buf, deadline, &from, &local)) >= 0)
     handle (fd, buf, (size_t) n, &from, local, &replies);
-  }
   printf ("SUMMARY replies=%d\n", replies);
   g_strfreev (opt_channels);
   return 0;

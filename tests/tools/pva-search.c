@@ -14,16 +14,14 @@
 #include <config.h>
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <glib.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
+
+#include "tool-udp.h"
 
 /* PVAccess message header (protocol version 2). */
 #define PVA_MAGIC 0xCA
@@ -71,19 +69,10 @@ typedef struct {
 } Buf;
 
 static void
-die (const char *what)
-{
-  fprintf (stderr, "pva-search: %s: %s\n", what, strerror (errno));
-  exit (2);
-}
-
-static void
 put8 (Buf *b, uint8_t v)
 {
-  if (b->len >= b->cap) {
-    fprintf (stderr, "pva-search: message too long\n");
-    exit (2);
-  }
+  if (b->len >= b->cap)
+    tool_fail ("message too long");
   b->p[b->len++] = v;
 }
 
@@ -236,38 +225,17 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- send a PVAccess search (or beacon) and await the answer");
   g_autoptr (GError) err = NULL;
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
-    fprintf (stderr, "pva-search: %s\n", err->message);
-    return 2;
-  }
-  setvbuf (stdout, NULL, _IOLBF, 0);
+  tool_init ("pva-search");
+  if (!g_option_context_parse (ctx, &argc, &argv, &err))
+    tool_fail ("%s", err->message);
 
   struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) opt_port) };
   struct sockaddr_in me = { .sin_family = AF_INET };
-  if (inet_pton (AF_INET, opt_dest, &to.sin_addr) != 1) {
-    fprintf (stderr, "pva-search: bad --dest %s\n", opt_dest);
-    return 2;
-  }
-  if (opt_bind) {
-    g_auto (GStrv) parts = g_strsplit (opt_bind, ":", 2);
-    if (inet_pton (AF_INET, parts[0], &me.sin_addr) != 1) {
-      fprintf (stderr, "pva-search: bad --bind %s\n", opt_bind);
-      return 2;
-    }
-    if (parts[1])
-      me.sin_port = htons ((uint16_t) atoi (parts[1]));
-  }
-
-  int fd = socket (AF_INET, SOCK_DGRAM, 0), one = 1;
-  if (fd < 0)
-    die ("socket");
-  if (setsockopt (fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0
-      || setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
-    die ("setsockopt");
-  if (bind (fd, (struct sockaddr *) &me, sizeof me) < 0)
-    die ("bind");
-  socklen_t ml = sizeof me;
-  getsockname (fd, (struct sockaddr *) &me, &ml);
+  if (!tool_parse_addr (opt_dest, &to))
+    tool_fail ("bad --dest %s", opt_dest);
+  if (opt_bind && !tool_parse_addr (opt_bind, &me))
+    tool_fail ("bad --bind %s", opt_bind);
+  int fd = tool_udp_socket (&me, FALSE);
 
   uint8_t msg[MAX_MSG];
   Buf b = { msg, 0, sizeof msg, opt_be };
@@ -276,7 +244,7 @@ main (int argc, char **argv)
   else
     build_search (&b);
   if (sendto (fd, msg, b.len, 0, (struct sockaddr *) &to, sizeof to) < 0)
-    die ("sendto");
+    tool_die ("sendto");
   char me_s[INET_ADDRSTRLEN];
   inet_ntop (AF_INET, &me.sin_addr, me_s, sizeof me_s);
   printf ("SENT %s seq=%d channel=%s to=%s:%d from=%s:%u order=%s\n", opt_beacon ? "beacon" : "search", opt_seq,
@@ -284,23 +252,11 @@ main (int argc, char **argv)
   if (opt_beacon)
     return 0;
 
-  gint64 deadline = g_get_monotonic_time () + (gint64) (opt_timeout * G_USEC_PER_SEC);
-  for (;;) {
-    gint64 left_ms = (deadline - g_get_monotonic_time ()) / 1000;
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-    if (left_ms <= 0)
-      break;
-    int r = poll (&pfd, 1, (int) left_ms);
-    if (r < 0 && errno != EINTR)
-      die ("poll");
-    if (r <= 0)
-      continue;
-    uint8_t in[MAX_MSG];
-    struct sockaddr_in from;
-    socklen_t fl = sizeof from;
-    ssize_t n = recvfrom (fd, in, sizeof in, 0, (struct sockaddr *) &from, &fl);
-    if (n < 0)
-      die ("recvfrom");
+  gint64 deadline = tool_deadline (opt_timeout);
+  uint8_t in[MAX_MSG];
+  struct sockaddr_in from;
+  ssize_t n;
+  while ((n = tool_recv (fd, in, sizeof in, deadline, &from, NULL)) >= 0) {
     gboolean found = FALSE;
     if (parse_response (in, (size_t) n, &from, &found) && found)
       return 0;
