@@ -20,6 +20,7 @@ fi
 
 SS_RUN_ID="ss$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 SS_TOOLS=${SS_TOOLS:-${SS_TOP_BUILDDIR:-.}/tests/tools}
+SS_TOOL_NAMES="ss-udp-send ss-udp-listen pva-search pva-responder" # ss_init wants them built
 SS_RELAY=${SS_RELAY:-${SS_TOP_BUILDDIR:-.}/snowsignal}
 SS_PROC_TIMEOUT=${SS_PROC_TIMEOUT:-120}   # upper bound of any one started process
 SS_START_TIMEOUT=${SS_START_TIMEOUT:-10}  # seconds a relay may take to start
@@ -84,8 +85,11 @@ ss_cleanup() {
 ss_init() {
 	[ "$(id -u)" = 0 ] || ss_skip_all "needs root to create network namespaces"
 	command -v ip >/dev/null 2>&1 || ss_skip_all "ip (iproute2) not found"
-	for _t in ss-udp-send ss-udp-listen pva-search pva-responder; do
-		[ -x "$SS_TOOLS/$_t" ] || { echo "Bail out! test tool $SS_TOOLS/$_t not built"; exit 1; }
+	for _t in $SS_TOOL_NAMES; do
+		[ -x "$SS_TOOLS/$_t" ] || {
+			echo "Bail out! test tool $SS_TOOLS/$_t not built (make check builds it)"
+			exit 1
+		}
 	done
 	trap 'ss_cleanup' EXIT
 	trap 'exit 143' TERM
