@@ -123,6 +123,7 @@ inner_pid=
 # namespace, and so the mounts, alive), then deletes the directory; the
 # mounts are not visible here, and --one-file-system keeps rm on the root's
 # own files in any case.
+# shellcheck disable=SC2317 # called by the trap
 teardown() {
 	local status=$? pids p tries=0
 	trap - EXIT INT TERM
