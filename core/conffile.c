@@ -31,7 +31,7 @@ static const char default_conf_text[] =
 static const char *const top_level_keys[] = {
   "version", "interface", "broadcast_ports", "plugin_path", "log_level",
   "instances", "outbound", "inbound", "transports", "peers", "control_socket", "user",
-  "capture_ring_kib", "duplicate_window_ms", NULL
+  "capture_ring_kib", "duplicate_window_ms", "vlan", NULL
 };
 static const char *const peer_keys[] = {
   "hosts", "service", "refresh", "self_send", NULL
@@ -369,6 +369,11 @@ read_root(ss_conf *conf, config_t *cfg, GError **error)
     if (!read_int(conf, s, 0, SS_MAX_DUPLICATE_WINDOW_MS, &v, error))
       return FALSE;
     conf->duplicate_window_ms = (int) v;
+  }
+  if ((s = config_setting_get_member(root, "vlan"))) {
+    if (!read_int(conf, s, 0, SS_MAX_VLAN, &v, error))
+      return FALSE;
+    conf->vlan = (int) v;
   }
   if ((s = config_setting_get_member(root, "instances"))) {
     if (config_setting_type(s) != CONFIG_TYPE_LIST)

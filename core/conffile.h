@@ -28,6 +28,7 @@
 #define SS_MAX_CAPTURE_RING_KIB     (1024 * 1024)
 #define SS_DEFAULT_CONTROL_SOCKET SS_RUNSTATEDIR "/snowsignal/control"
 #define SS_MAX_BROADCAST_PORTS   16
+#define SS_MAX_VLAN              4094
 
 #define SS_CONF_ERROR ss_conf_error_quark ()
 GQuark ss_conf_error_quark(void);
@@ -86,6 +87,7 @@ typedef struct ss_conf {
   char *user;             /* drop to this user after start; "" to stay */
   int capture_ring_kib;   /* capture ring size; whole 64 KiB blocks are used */
   int duplicate_window_ms; /* how long sent and emitted frames are remembered; 0: off */
+  int vlan;               /* 802.1Q VLAN ID relayed on a trunk; 0: untagged frames only */
   /* Set by the command line or environment: replaces the port setting of
    * every udp-mesh instance (0: not set). */
   uint16_t mesh_port_override;

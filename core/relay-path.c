@@ -222,9 +222,13 @@ drain_capture(ss_relay *relay)
   gboolean losing = FALSE;
   for (int i = 0; i < SS_CAPTURE_BATCH && ss_segment_next(seg, &frame); i++) {
     losing |= frame.losing;
-    if (frame.truncated)
+    if (frame.truncated) {
       relay->counters.capture_truncated++;
-    else
+    } else if (G_UNLIKELY(frame.wrong_vlan)) {
+      relay->counters.capture_invalid++;
+      log_drop(relay, "captured frame is not of the relayed VLAN; dropped",
+               relay->conf->vlan ? "untagged or another VLAN's tag" : "802.1Q tagged", NULL);
+    } else
       capture_one(relay, frame.data, frame.len, ifindex);
     ss_segment_release(seg);
   }

@@ -81,6 +81,7 @@ static gboolean
 same_segment(const ss_conf *a, const ss_conf *b)
 {
   return strcmp(a->interface, b->interface) == 0 && a->capture_ring_kib == b->capture_ring_kib &&
+         a->vlan == b->vlan &&
          a->n_broadcast_ports == b->n_broadcast_ports &&
          memcmp(a->broadcast_ports, b->broadcast_ports,
                 a->n_broadcast_ports * sizeof a->broadcast_ports[0]) == 0;

@@ -162,7 +162,8 @@ follow_interface(ss_relay *relay)
     return;
   GError *error = NULL;
   relay->segment = ss_segment_open(conf->interface, conf->broadcast_ports,
-                                   conf->n_broadcast_ports, (size_t) conf->capture_ring_kib * 1024, &error);
+                                   conf->n_broadcast_ports, (unsigned) conf->vlan,
+                                   (size_t) conf->capture_ring_kib * 1024, &error);
   if (!relay->segment) {
     SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "cannot reopen the segment's interface",
            "INTERFACE", conf->interface, "ERROR", error->message);
@@ -212,7 +213,8 @@ ss_relay_start(ss_relay *relay, GMainContext *context, GError **error)
   /* A reload may have handed over its predecessor's socket (relay-reload.c). */
   if (!relay->segment)
     relay->segment = ss_segment_open(conf->interface, conf->broadcast_ports,
-                                     conf->n_broadcast_ports, (size_t) conf->capture_ring_kib * 1024, error);
+                                     conf->n_broadcast_ports, (unsigned) conf->vlan,
+                                   (size_t) conf->capture_ring_kib * 1024, error);
   if (!relay->segment)
     return FALSE;
   if (!ss_host_link_mac(relay->host, ss_segment_get_ifindex(relay->segment), relay->own_mac)) {

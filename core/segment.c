@@ -54,6 +54,7 @@
 
 struct ss_segment {
   int fd;
+  unsigned vlan;             /* 0: untagged */
   int ifindex;
   char *ifname;
   unsigned mtu;
@@ -94,10 +95,11 @@ read_mtu(int fd, const char *ifname)
 /* The filter is attached before the socket is bound to a protocol, so no
  * unfiltered frame can be queued in between. */
 static gboolean
-attach_filter(int fd, const char *ifname, const uint16_t *ports, unsigned n_ports, GError **error)
+attach_filter(int fd, const char *ifname, const uint16_t *ports, unsigned n_ports, unsigned vlan,
+              GError **error)
 {
   struct sock_filter insns[SS_BPF_MAX_INSNS];
-  unsigned n = ss_segment_build_bpf(ports, n_ports, insns, SS_BPF_MAX_INSNS);
+  unsigned n = ss_segment_build_bpf(ports, n_ports, vlan, insns, SS_BPF_MAX_INSNS);
   if (n == 0) {
     g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "interface %s: cannot build a capture filter for %u ports", ifname, n_ports);
@@ -139,8 +141,8 @@ map_ring(ss_segment *seg, size_t ring_bytes, GError **error)
 }
 
 ss_segment *
-ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, size_t ring_bytes,
-                GError **error)
+ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, unsigned vlan,
+                size_t ring_bytes, GError **error)
 {
   if (strlen(ifname) >= IFNAMSIZ) {
     g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
@@ -161,6 +163,7 @@ ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, siz
   }
   ss_segment *seg = g_new0(ss_segment, 1);
   seg->fd = fd;
+  seg->vlan = vlan;
   seg->ifindex = ifindex;
   seg->ifname = g_strdup(ifname);
   seg->mtu = read_mtu(fd, ifname);
@@ -169,7 +172,7 @@ ss_segment_open(const char *ifname, const uint16_t *ports, unsigned n_ports, siz
   seg->emit_bytes = g_malloc(SS_EMIT_QUEUE_BYTES);
   struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
                              .sll_ifindex = ifindex };
-  if (!attach_filter(fd, ifname, ports, n_ports, error) || !map_ring(seg, ring_bytes, error) ||
+  if (!attach_filter(fd, ifname, ports, n_ports, vlan, error) || !map_ring(seg, ring_bytes, error) ||
       (bind(fd, (struct sockaddr *) &sll, sizeof sll) < 0 &&
        !fail_errno(error, ifname, "cannot bind the packet socket", NULL))) {
     ss_segment_close(seg);
@@ -245,6 +248,11 @@ ss_segment_next(ss_segment *seg, ss_segment_frame *frame)
   frame->len = h->tp_snaplen;
   frame->truncated = h->tp_snaplen < h->tp_len;
   frame->losing = (h->tp_status & TP_STATUS_LOSING) != 0;
+  /* The tag's presence is TP_STATUS_VLAN_VALID, or a non-zero TCI from
+   * kernels that predate it. */
+  gboolean tagged = (h->tp_status & TP_STATUS_VLAN_VALID) || h->tp_vlan_tci != 0;
+  frame->wrong_vlan = seg->vlan ? !tagged || (h->tp_vlan_tci & SS_VLAN_VID_MASK) != seg->vlan
+                                : tagged;
   if (h->tp_status & TP_STATUS_COPY) {
     /* The whole frame was queued before the slot was marked ready, and the
      * queue keeps the ring's order: it is the next one there. */
@@ -295,12 +303,25 @@ ss_segment_take_error(ss_segment *seg)
 gboolean
 ss_segment_queue(ss_segment *seg, const uint8_t *frame, size_t len)
 {
-  if (seg->n_emit == SS_EMIT_QUEUE_FRAMES || seg->emit_used + len > SS_EMIT_QUEUE_BYTES)
+  size_t out_len = len + (seg->vlan ? SS_VLAN_TAG_LEN : 0);
+  if (seg->n_emit == SS_EMIT_QUEUE_FRAMES || seg->emit_used + out_len > SS_EMIT_QUEUE_BYTES ||
+      len < SS_ETH_HLEN)
     return FALSE;
   uint8_t *copy = seg->emit_bytes + seg->emit_used;
-  memcpy(copy, frame, len);
-  seg->emit_used += len;
-  seg->emit_iov[seg->n_emit] = (struct iovec) { copy, len };
+  if (seg->vlan) {
+    /* Destination and source MAC, the tag, then the frame's own type. */
+    memcpy(copy, frame, 2 * SS_ETH_ALEN);
+    uint8_t *tag = copy + 2 * SS_ETH_ALEN;
+    tag[0] = SS_ETH_P_8021Q >> 8;
+    tag[1] = SS_ETH_P_8021Q & 0xff;
+    tag[2] = (uint8_t) (seg->vlan >> 8);
+    tag[3] = (uint8_t) seg->vlan;
+    memcpy(tag + SS_VLAN_TAG_LEN, frame + 2 * SS_ETH_ALEN, len - 2 * SS_ETH_ALEN);
+  } else {
+    memcpy(copy, frame, len);
+  }
+  seg->emit_used += out_len;
+  seg->emit_iov[seg->n_emit] = (struct iovec) { copy, out_len };
   seg->emit_msgs[seg->n_emit].msg_hdr = (struct msghdr) {
     .msg_name = &seg->dest, .msg_namelen = sizeof seg->dest,
     .msg_iov = &seg->emit_iov[seg->n_emit], .msg_iovlen = 1 };

@@ -8,6 +8,7 @@
  * invisible to an ordinary socket:
  *   FRAME src_mac=.. dst_mac=.. src=IP:PORT dst=IP:PORT iplen=N ipcsum=ok|bad
  *         udpcsum=ok|bad|zero|partial|frag opts=HEX|- frag=none|first|middle|last trail=N
+ *         vlan=VID|-  (the 802.1Q tag the kernel took off, if any)
  * The first line is "READY port=N" (stdout is flushed per line), the last
  * "SUMMARY rx=N frames=N dups=N bad=N".  Exits when --count datagrams arrived
  * or --timeout expired, whichever is first.
@@ -17,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -157,8 +159,11 @@ open_udp (void)
 static int
 open_capture (const char *ifname)
 {
-  int fd = socket (AF_PACKET, SOCK_RAW, htons (ETHERTYPE_IP)), one = 1;
-  struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons (ETHERTYPE_IP) };
+  /* Every protocol, as a tap: the kernel takes an 802.1Q tag off into the
+   * auxiliary data, and clears it before protocol-bound sockets (and ones
+   * bound to IPv4 alone would not see the tag). */
+  int fd = socket (AF_PACKET, SOCK_RAW, htons (ETH_P_ALL)), one = 1;
+  struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons (ETH_P_ALL) };
   if (fd < 0)
     die ("socket AF_PACKET");
   sll.sll_ifindex = (int) if_nametoindex (ifname);
@@ -247,14 +252,19 @@ handle_frame (int fd, int flags)
     die ("recvmsg AF_PACKET");
   }
   /* Our own transmissions would show offload-pending checksums: ignore. */
-  if (sll.sll_pkttype == PACKET_OUTGOING || n < ETH_HDR_LEN + IPV4_HDR_LEN)
+  if (sll.sll_pkttype == PACKET_OUTGOING || n < ETH_HDR_LEN + IPV4_HDR_LEN ||
+      get16 (f + 2 * ETHER_ADDR_LEN) != ETHERTYPE_IP)
     return TRUE;
   gboolean partial = FALSE;
+  int vlan = -1;
   for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
     if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
       struct tpacket_auxdata aux;
       memcpy (&aux, CMSG_DATA (c), sizeof aux);
       partial = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+      /* The kernel took the 802.1Q tag off into the auxiliary data. */
+      if ((aux.tp_status & TP_STATUS_VLAN_VALID) || aux.tp_vlan_tci)
+        vlan = aux.tp_vlan_tci & 0x0fff;
     }
 
   const uint8_t *ip = f + ETH_HDR_LEN;
@@ -304,9 +314,12 @@ handle_frame (int fd, int flags)
   inet_ntop (AF_INET, ip + 16, d, sizeof d);
   hex (opts, sizeof opts, ip + IPV4_HDR_LEN, ihl - IPV4_HDR_LEN);
   n_frames++;
-  printf ("FRAME src_mac=%s dst_mac=%s src=%s:%u dst=%s:%u iplen=%zu ipcsum=%s udpcsum=%s opts=%s frag=%s trail=%zu\n",
+  char vlan_text[8] = "-";
+  if (vlan >= 0)
+    g_snprintf (vlan_text, sizeof vlan_text, "%d", vlan);
+  printf ("FRAME src_mac=%s dst_mac=%s src=%s:%u dst=%s:%u iplen=%zu ipcsum=%s udpcsum=%s opts=%s frag=%s trail=%zu vlan=%s\n",
           mac_str (smac, f + ETHER_ADDR_LEN), mac_str (dmac, f), s, sport, d, dport, iplen,
-          csum_ok (csum_add (0, ip, ihl)) ? "ok" : "bad", udpcsum, opts, frag, caplen - iplen);
+          csum_ok (csum_add (0, ip, ihl)) ? "ok" : "bad", udpcsum, opts, frag, caplen - iplen, vlan_text);
   return TRUE;
 }
 

@@ -8,13 +8,17 @@
  *    IP options (an ordinary socket can set options too, but building the
  *    header ourselves makes the bytes on the wire exactly known), or
  *  - wrapped as a udp-mesh datagram ("SS" + a whole Ethernet frame), to
- *    check what a relay does with mesh traffic from a host that is not a peer.
+ *    check what a relay does with mesh traffic from a host that is not a peer,
+ *    or
+ *  - as a whole broadcast Ethernet frame with an 802.1Q tag, out of a packet
+ *    socket on --dev (--vlan), as a trunk port carries it.
  */
 #include <config.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -39,6 +43,9 @@
 #define ETH_HDR_LEN 14
 #define ETH_ALEN_ 6
 #define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_8021Q 0x8100
+#define VLAN_TAG_LEN 4
+#define VLAN_MAX 4094
 #define IPV4_MAX_OPT_LEN 40
 #define UDP_MAX_PAYLOAD 65507 /* 65535 - IPv4 header - UDP header */
 #define ETH_MAX_PAD 1514      /* an --eth-pad beyond a full frame makes no sense */
@@ -58,6 +65,7 @@ static gchar *opt_src, *opt_dest, *opt_size = (gchar *) "64", *opt_ipopts, *opt_
 static gchar *opt_inner_src, *opt_inner_dst;
 static gint opt_port = 5076, opt_count = 1, opt_interval_ms = 10, opt_seq = 0, opt_eth_pad = 0;
 static gboolean opt_mesh, opt_df;
+static gint opt_vlan = -1;
 
 static GOptionEntry entries[] = {
   { "src", 's', 0, G_OPTION_ARG_STRING, &opt_src, "Bind to source ADDR[:PORT]", "ADDR[:PORT]" },
@@ -70,6 +78,7 @@ static GOptionEntry entries[] = {
   { "ip-options", 'o', 0, G_OPTION_ARG_STRING, &opt_ipopts, "Send via raw socket with IPv4 options: nop | ra", "KIND" },
   { "dev", 'I', 0, G_OPTION_ARG_STRING, &opt_dev, "SO_BINDTODEVICE to this interface", "IFACE" },
   { "dont-fragment", 0, 0, G_OPTION_ARG_NONE, &opt_df, "Set DF (IP_PMTUDISC_DO) instead of letting the kernel fragment", NULL },
+  { "vlan", 0, 0, G_OPTION_ARG_INT, &opt_vlan, "Send a broadcast Ethernet frame tagged with this VLAN ID (0: untagged) out of --dev through a packet socket", "VID" },
   { "mesh", 0, 0, G_OPTION_ARG_NONE, &opt_mesh, "Wrap as udp-mesh datagram: \"SS\" + Ethernet frame", NULL },
   { "inner-src", 0, 0, G_OPTION_ARG_STRING, &opt_inner_src, "Mesh: inner IPv4 source ADDR:PORT", "ADDR:PORT" },
   { "inner-dst", 0, 0, G_OPTION_ARG_STRING, &opt_inner_dst, "Mesh: inner destination (255.255.255.255:5076)", "ADDR:PORT" },
@@ -308,12 +317,26 @@ main (int argc, char **argv)
   gboolean raw = opt_ipopts && !opt_mesh;
   if (raw && (!opt_src || !sport))
     fail ("--ip-options needs --src ADDR:PORT (the header is built by hand)", NULL);
-  int fd = raw ? open_socket (SOCK_RAW, IPPROTO_RAW, src, 0, FALSE)
-               : open_socket (SOCK_DGRAM, 0, src, sport, opt_src != NULL);
+  if (opt_vlan >= 0 && (opt_vlan > VLAN_MAX || !opt_dev || !opt_src || !sport || opt_mesh))
+    fail ("--vlan needs a VLAN ID up to 4094, --dev IFACE and --src ADDR:PORT, and no --mesh", NULL);
+  struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN_ };
+  int fd;
+  if (opt_vlan >= 0) {
+    fd = socket (AF_PACKET, SOCK_RAW, 0);
+    if (fd < 0)
+      die ("socket AF_PACKET");
+    ll.sll_ifindex = (int) if_nametoindex (opt_dev);
+    if (!ll.sll_ifindex)
+      die (opt_dev);
+    memset (ll.sll_addr, 0xff, ETH_ALEN_);
+  } else {
+    fd = raw ? open_socket (SOCK_RAW, IPPROTO_RAW, src, 0, FALSE)
+             : open_socket (SOCK_DGRAM, 0, src, sport, opt_src != NULL);
+  }
 
   if (opt_eth_pad < 0 || opt_eth_pad > ETH_MAX_PAD)
     fail ("bad --eth-pad", NULL);
-  size_t bufsz = sizeof mesh_magic + ETH_HDR_LEN + IPV4_HDR_LEN + IPV4_MAX_OPT_LEN + UDP_HDR_LEN + paylen + ETH_MAX_PAD;
+  size_t bufsz = sizeof mesh_magic + ETH_HDR_LEN + VLAN_TAG_LEN + IPV4_HDR_LEN + IPV4_MAX_OPT_LEN + UDP_HDR_LEN + paylen + ETH_MAX_PAD;
   g_autofree uint8_t *buf = g_malloc0 (bufsz);
   struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dest, .sin_port = htons ((uint16_t) opt_port) };
   int sent = 0;
@@ -334,6 +357,22 @@ main (int argc, char **argv)
         memset (buf + len, 0, sizeof mesh_magic + (size_t) opt_eth_pad - len);
         len = sizeof mesh_magic + (size_t) opt_eth_pad;
       }
+    } else if (opt_vlan >= 0) {
+      size_t hdr = ETH_HDR_LEN + (opt_vlan ? VLAN_TAG_LEN : 0);
+      memset (buf, 0xff, ETH_ALEN_);
+      memcpy (buf + ETH_ALEN_, fake_src_mac, ETH_ALEN_);
+      if (opt_vlan) {
+        put16 (buf + 2 * ETH_ALEN_, ETHERTYPE_8021Q);
+        put16 (buf + 2 * ETH_ALEN_ + 2, (uint16_t) opt_vlan);
+      }
+      put16 (buf + hdr - 2, ETHERTYPE_IPV4);
+      len = hdr + build_ip_udp (buf + hdr, src, sport, dest, (uint16_t) opt_port, opts, optlen, paylen, seq);
+      if (sendto (fd, buf, len, 0, (struct sockaddr *) &ll, sizeof ll) < 0)
+        die ("sendto AF_PACKET");
+      sent++;
+      if (opt_interval_ms && i + 1 < opt_count)
+        g_usleep ((gulong) opt_interval_ms * 1000);
+      continue;
     } else if (raw) {
       len = build_ip_udp (buf, src, sport, dest, (uint16_t) opt_port, opts, optlen, paylen, seq);
     } else {
