@@ -61,9 +61,12 @@ make -j"$jobs" check >check.log 2>&1 || status=$?
 grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' check.log | grep -v '^PASS' || true
 grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR)' check.log || true
 if [ "$status" -ne 0 ]; then
-  for log in $(grep -lE '^(FAIL|ERROR)' $(find . -name '*.log' -path '*tests*') 2>/dev/null); do
+  failed_logs=$(grep -lE '^(FAIL|ERROR)' $(find . -name '*.log' -path '*tests*') 2>/dev/null) || true
+  for log in $failed_logs; do
     echo "--- $log"; tail -40 "$log"
   done
+  # No test failed: make itself did (a test program that does not build).
+  [ -n "$failed_logs" ] || { echo "--- make check failed ($build/check.log):"; tail -20 check.log; }
 fi
 sh "$top/tests/summary.sh" "$build" || status=1
 exit "$status"
