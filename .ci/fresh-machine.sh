@@ -41,6 +41,9 @@ die() { echo "fresh-machine: $*" >&2; exit 1; }
 inside() {
 	local root=$1 commands=$2 status=0 n=0
 	mount --make-rprivate /
+	# The root a mount point of its own, as on a machine: `ip netns exec`
+	# changes the propagation of / and fails on a plain directory.
+	mount --bind "$root" "$root"
 	mount -t proc proc "$root/proc"
 	mount -t sysfs sysfs "$root/sys"
 	# /dev: a tmpfs with the usual nodes bound from the host's, not the
@@ -134,7 +137,7 @@ teardown() {
 			[ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && pids="$pids ${p#/proc/}"
 		done
 		for p in /proc/[0-9]*; do # debootstrap's chroot, or the inner shell
-			case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in
+			case "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" in
 			*"$work"*) [ "${p#/proc/}" != $$ ] && pids="$pids ${p#/proc/}" ;;
 			esac
 		done
@@ -162,7 +165,7 @@ if [ -f "$tarball" ] && [ -z "$(find "$tarball" -mtime +"${SS_CI_CACHE_DAYS:-7}"
 	say "unpacking the cached $suite minbase root ($tarball)"
 else
 	say "debootstrap --variant=minbase $suite from $mirror (cached in $tarball)"
-	mkdir "$work/boot"
+	mkdir "${work:?}/boot"
 	# In a private mount namespace: what debootstrap mounts in the target
 	# cannot outlive it.
 	unshare --mount --propagation private \
@@ -172,9 +175,9 @@ else
 		[ -f "$work/boot/debootstrap/debootstrap.log" ] && tail -n 30 "$work/boot/debootstrap/debootstrap.log"
 		die "debootstrap failed"
 	}
-	rm -f "$work/boot/var/cache/apt/archives/"*.deb
+	rm -f "${work:?}/boot/var/cache/apt/archives/"*.deb
 	tar -C "$work/boot" --numeric-owner --xattrs -czf "$tarball.new" . && mv "$tarball.new" "$tarball"
-	rm -rf --one-file-system "$work/boot"
+	rm -rf --one-file-system "${work:?}/boot"
 fi
 mkdir "$root"
 tar -C "$root" --numeric-owner --xattrs -xzf "$tarball"
