@@ -34,7 +34,7 @@ static const char *const top_level_keys[] = {
   "capture_ring_kib", "duplicate_window_ms", "vlan", NULL
 };
 static const char *const peer_keys[] = {
-  "hosts", "service", "refresh", "self_send", NULL
+  "hosts", "service", "refresh", "self_send", "max_per_name", NULL
 };
 
 static char *
@@ -317,6 +317,11 @@ read_peers(ss_conf *conf, const config_setting_t *g, GError **error)
   }
   if ((s = config_setting_get_member(g, "self_send")) && !read_bool(conf, s, &conf->self_send, error))
     return FALSE;
+  if ((s = config_setting_get_member(g, "max_per_name"))) {
+    if (!read_int(conf, s, 1, SS_MAX_PEER_MAX_PER_NAME, &v, error))
+      return FALSE;
+    conf->peer_max_per_name = (int) v;
+  }
   return TRUE;
 }
 
@@ -416,6 +421,7 @@ conf_new(const char *label)
   conf->peer_hosts = g_new0(char *, 1);
   conf->service = g_strdup("");
   conf->peer_refresh = SS_DEFAULT_PEER_REFRESH;
+  conf->peer_max_per_name = SS_DEFAULT_PEER_MAX_PER_NAME;
   conf->capture_ring_kib = SS_DEFAULT_CAPTURE_RING_KIB;
   conf->duplicate_window_ms = SS_DEFAULT_DUPLICATE_WINDOW_MS;
   conf->control_socket = g_strdup(SS_DEFAULT_CONTROL_SOCKET);

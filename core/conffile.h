@@ -20,6 +20,8 @@
 #define SS_DEFAULT_MESH_PORT     7124
 #define SS_DEFAULT_LOG_LEVEL     "info"
 #define SS_DEFAULT_PEER_REFRESH  10
+#define SS_DEFAULT_PEER_MAX_PER_NAME 256
+#define SS_MAX_PEER_MAX_PER_NAME 65536
 /* The capture ring, in KiB: 4096 frames, 40 ms of a 100k frames/s burst
  * (bench/RESULTS.md: with 1024, 7 % of such a stream was lost on a loaded
  * 2-CPU machine).  It is resident in full: the relay's largest part. */
@@ -82,6 +84,7 @@ typedef struct ss_conf {
   char *peer_hosts_origin;
   char *service;          /* Docker Swarm service: peers are tasks.<service> */
   int peer_refresh;       /* seconds between re-resolutions */
+  int peer_max_per_name;  /* addresses taken from one name's answer */
   gboolean self_send;     /* no peers: send to ourselves (the original's test mode) */
   char *control_socket;   /* path of the status socket; "" for none */
   char *user;             /* drop to this user after start; "" to stay */

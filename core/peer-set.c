@@ -35,12 +35,15 @@ typedef struct {
   gboolean literal;
   GArray *addrs;              /* uint32_t, network order; last good lookup */
   ss_lookup *lookup;          /* in flight, or NULL */
+  gboolean truncated;         /* the last answer was cut to max_per_name */
 } peer_entry;
 
 struct ss_peer_set {
   GPtrArray *entries;         /* peer_entry * */
   GPtrArray *peers;           /* ss_peer *, current set */
+  GHashTable *by_addr;        /* address (network order) -> first ss_peer * with it */
   ss_host *host;
+  guint max_per_name;
   gboolean self_send;
   guint refresh;
   GMainContext *context;
@@ -120,7 +123,9 @@ ss_peer_set_new(const ss_conf *conf, ss_host *host, GError **error)
   ss_peer_set *set = g_new0(ss_peer_set, 1);
   set->entries = g_ptr_array_new_with_free_func(entry_free);
   set->peers = g_ptr_array_new();
+  set->by_addr = g_hash_table_new(g_direct_hash, g_direct_equal);
   set->host = host;
+  set->max_per_name = (guint) conf->peer_max_per_name;
   set->self_send = conf->self_send;
   set->refresh = (guint) conf->peer_refresh;
   for (char **h = conf->peer_hosts; *h; h++)
@@ -147,6 +152,7 @@ ss_peer_set_free(ss_peer_set *set)
   for (guint i = 0; i < set->peers->len; i++)
     peer_free(g_ptr_array_index(set->peers, i));
   g_ptr_array_unref(set->peers);
+  g_hash_table_unref(set->by_addr);
   if (set->inherited) {
     for (guint i = 0; i < set->inherited->len; i++)
       if (set->inherited->pdata[i])
@@ -268,6 +274,13 @@ ss_peer_set_rebuild(ss_peer_set *set)
     if (old->pdata[i] != NULL)
       changed = TRUE;
   set->peers = peers;
+  /* Mesh datagrams are matched to their peer by address, one lookup each:
+   * a hash, so that the cost does not grow with the mesh. */
+  g_hash_table_remove_all(set->by_addr);
+  for (guint i = peers->len; i-- > 0;) {
+    ss_peer *p = g_ptr_array_index(peers, i);
+    g_hash_table_insert(set->by_addr, GUINT_TO_POINTER(p->addr.sin_addr.s_addr), p);
+  }
   if (changed) {
     log_set(set);
     if (peers->len == 0 && !set->warned_empty)
@@ -284,6 +297,13 @@ ss_peer_set_rebuild(ss_peer_set *set)
   g_ptr_array_unref(old);
 }
 
+static gint
+compare_addr(gconstpointer a, gconstpointer b)
+{
+  uint32_t x = g_ntohl(*(const uint32_t *) a), y = g_ntohl(*(const uint32_t *) b);
+  return x < y ? -1 : x > y;
+}
+
 static void
 on_resolved(const GArray *addrs, const char *error, void *user)
 {
@@ -298,6 +318,31 @@ on_resolved(const GArray *addrs, const char *error, void *user)
   }
   g_array_set_size(e->addrs, 0);
   g_array_append_vals(e->addrs, addrs->data, addrs->len);
+  if (ss_log_enabled(G_LOG_LEVEL_DEBUG)) {
+    char n[16];
+    g_snprintf(n, sizeof n, "%u", addrs->len);
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "peer name resolved", "NAME", e->host, "ADDRESSES", n);
+  }
+  if (e->addrs->len > set->max_per_name) {
+    /* A name that resolves to more relays than any mesh has is a mistake
+     * or an attack on whoever answers DNS: take a bounded, stable part
+     * (the lowest addresses, whatever order the answer had). */
+    g_array_sort(e->addrs, compare_addr);
+    set->counters.lookup_truncated++;
+    if (!e->truncated) {
+      char got[16], cap[16];
+      g_snprintf(got, sizeof got, "%u", e->addrs->len);
+      g_snprintf(cap, sizeof cap, "%u", set->max_per_name);
+      SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+             "peer name resolved to more addresses than peers.max_per_name; the lowest are taken",
+             "NAME", e->host, "ADDRESSES", got, "MAX_PER_NAME", cap,
+             "HINT", "raise peers.max_per_name in snowsignal.conf if the mesh is this large");
+    }
+    g_array_set_size(e->addrs, set->max_per_name);
+    e->truncated = TRUE;
+  } else {
+    e->truncated = FALSE;
+  }
   ss_peer_set_rebuild(set);
 }
 
@@ -366,12 +411,7 @@ ss_peer_set_get(const ss_peer_set *set)
 ss_peer *
 ss_peer_set_find(const ss_peer_set *set, uint32_t addr_be)
 {
-  for (guint i = 0; i < set->peers->len; i++) {
-    ss_peer *p = g_ptr_array_index(set->peers, i);
-    if (p->addr.sin_addr.s_addr == addr_be)
-      return p;
-  }
-  return NULL;
+  return g_hash_table_lookup(set->by_addr, GUINT_TO_POINTER(addr_be));
 }
 
 const ss_peer_set_counters *

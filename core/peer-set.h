@@ -22,6 +22,7 @@ typedef struct ss_peer_set ss_peer_set;
 typedef struct {
   guint64 lookups;
   guint64 lookup_failures;
+  guint64 lookup_truncated;   /* answers with more addresses than max_per_name */
 } ss_peer_set_counters;
 
 /* Parses the configured peers; errors name the bad entry and its origin. */

@@ -9,6 +9,7 @@ INTEGRATION_TESTS = \
 	tests/integration/mesh4.sh \
 	tests/integration/mesh-safety.sh \
 	tests/integration/vlan.sh \
+	tests/integration/peers-cap.sh \
 	tests/integration/ca.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(INTEGRATION_TESTS)
