@@ -11,6 +11,7 @@
 
 #include "conffile.h"
 #include "dedup.h"
+#include "ratelimit.h"
 #include "log.h"
 
 G_DEFINE_QUARK(snowsignal-conf-error-quark, ss_conf_error)
@@ -31,7 +32,7 @@ static const char default_conf_text[] =
 static const char *const top_level_keys[] = {
   "version", "interface", "broadcast_ports", "plugin_path", "log_level",
   "instances", "outbound", "inbound", "transports", "peers", "control_socket", "user",
-  "capture_ring_kib", "duplicate_window_ms", "vlan", NULL
+  "capture_ring_kib", "duplicate_window_ms", "vlan", "source_rate_limit", "peer_rate_limit", NULL
 };
 static const char *const peer_keys[] = {
   "hosts", "service", "refresh", "self_send", "max_per_name", NULL
@@ -380,6 +381,16 @@ read_root(ss_conf *conf, config_t *cfg, GError **error)
       return FALSE;
     conf->vlan = (int) v;
   }
+  if ((s = config_setting_get_member(root, "source_rate_limit"))) {
+    if (!read_int(conf, s, 0, SS_MAX_RATE_LIMIT, &v, error))
+      return FALSE;
+    conf->source_rate_limit = (int) v;
+  }
+  if ((s = config_setting_get_member(root, "peer_rate_limit"))) {
+    if (!read_int(conf, s, 0, SS_MAX_RATE_LIMIT, &v, error))
+      return FALSE;
+    conf->peer_rate_limit = (int) v;
+  }
   if ((s = config_setting_get_member(root, "instances"))) {
     if (config_setting_type(s) != CONFIG_TYPE_LIST)
       return fail(error, conf, s, "'instances' must be a list of groups: instances = ( { ... }, { ... } );");
@@ -424,6 +435,8 @@ conf_new(const char *label)
   conf->peer_max_per_name = SS_DEFAULT_PEER_MAX_PER_NAME;
   conf->capture_ring_kib = SS_DEFAULT_CAPTURE_RING_KIB;
   conf->duplicate_window_ms = SS_DEFAULT_DUPLICATE_WINDOW_MS;
+  conf->source_rate_limit = SS_DEFAULT_SOURCE_RATE_LIMIT;
+  conf->peer_rate_limit = SS_DEFAULT_PEER_RATE_LIMIT;
   conf->control_socket = g_strdup(SS_DEFAULT_CONTROL_SOCKET);
   conf->user = g_strdup("");
   return conf;

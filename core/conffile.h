@@ -91,6 +91,8 @@ typedef struct ss_conf {
   int capture_ring_kib;   /* capture ring size; whole 64 KiB blocks are used */
   int duplicate_window_ms; /* how long sent and emitted frames are remembered; 0: off */
   int vlan;               /* 802.1Q VLAN ID relayed on a trunk; 0: untagged frames only */
+  int source_rate_limit;  /* captured frames/s per IPv4 source; 0: no limit */
+  int peer_rate_limit;    /* frames/s from one peer; 0: no limit */
   /* Set by the command line or environment: replaces the port setting of
    * every udp-mesh instance (0: not set). */
   uint16_t mesh_port_override;

@@ -18,6 +18,7 @@ libsnowsignal_la_SOURCES = \
 	core/relay-path.c \
 	core/dedup.c core/dedup.h \
 	core/standby.c core/standby.h \
+	core/ratelimit.c core/ratelimit.h \
 	core/relay-stats.c \
 	core/relay-reload.c \
 	core/status.c core/status.h \

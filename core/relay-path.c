@@ -26,6 +26,7 @@
 #include <config.h>
 
 #include <string.h>
+#include <arpa/inet.h>
 #include <glib.h>
 
 #include <snowsignal/log.h>
@@ -38,16 +39,36 @@
 /* Invalid input is logged at most this often (it is always counted). */
 #define SS_DROP_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 
+/* A warning at most every SS_DROP_LOG_INTERVAL_US, debug messages between. */
+static GLogLevelFlags
+drop_log_level(ss_relay *relay)
+{
+  gint64 now = g_get_monotonic_time();
+  if (relay->last_drop_log_us == 0 || now - relay->last_drop_log_us >= SS_DROP_LOG_INTERVAL_US) {
+    relay->last_drop_log_us = now;
+    return G_LOG_LEVEL_WARNING;
+  }
+  return G_LOG_LEVEL_DEBUG;
+}
+
 static void
 log_drop(ss_relay *relay, const char *message, const char *why, const char *peer)
 {
-  gint64 now = g_get_monotonic_time();
-  GLogLevelFlags level = G_LOG_LEVEL_DEBUG;
-  if (relay->last_drop_log_us == 0 || now - relay->last_drop_log_us >= SS_DROP_LOG_INTERVAL_US) {
-    relay->last_drop_log_us = now;
-    level = G_LOG_LEVEL_WARNING;
-  }
-  SS_LOG(SS_LOG_DOMAIN, level, message, "REASON", why, "PEER", peer);
+  SS_LOG(SS_LOG_DOMAIN, drop_log_level(relay), message, "REASON", why, "PEER", peer);
+}
+
+static void
+log_rate_limited(ss_relay *relay, const char *message, uint32_t addr_be, const char *peer,
+                 guint64 total)
+{
+  GLogLevelFlags level = drop_log_level(relay);
+  if (!ss_log_enabled(level))
+    return;
+  char addr[INET_ADDRSTRLEN], n[24];
+  inet_ntop(AF_INET, &addr_be, addr, sizeof addr);
+  g_snprintf(n, sizeof n, "%" G_GUINT64_FORMAT, total);
+  SS_LOG(SS_LOG_DOMAIN, level, message, peer ? "PEER" : "SOURCE", peer ? peer : addr,
+         "TOTAL_DROPPED", n);
 }
 
 static void
@@ -119,10 +140,9 @@ send_outbound(ss_relay *relay, ss_packet *pkt)
   if (!port_is_relayed(relay, pkt->udp_dst_port) || !ss_packet_is_eth_broadcast(pkt))
     return;
   uint64_t fp = 0;
-  int64_t now = 0;
+  int64_t now = g_get_monotonic_time();
   ss_seen seen = SS_SEEN_NONE;
   if (relay->dedup) {
-    now = g_get_monotonic_time();
     fp = ss_dedup_fingerprint(relay->dedup, pkt);
     seen = ss_dedup_lookup(relay->dedup, fp, now);
     if (seen == SS_SEEN_DELIVERED)
@@ -132,6 +152,12 @@ send_outbound(ss_relay *relay, ss_packet *pkt)
     return;
   if (seen != SS_SEEN_NONE) {
     relay->counters.duplicates_suppressed++;
+    return;
+  }
+  if (relay->source_rate && !ss_rate_allow(relay->source_rate, pkt->ip_src, now)) {
+    relay->counters.source_rate_limited++;
+    log_rate_limited(relay, "a host sends more broadcasts than source_rate_limit; dropped",
+                     pkt->ip_src, NULL, relay->counters.source_rate_limited);
     return;
   }
   if (relay->dedup)
@@ -465,6 +491,15 @@ ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame, size_t le
     relay->counters.deliver_invalid++;
     log_drop(relay, "frame from a peer refused; not emitted", why, peer);
     return SS_DELIVER_INVALID;
+  }
+  if (relay->peer_rate) {
+    uint32_t addr_be = from ? ss_peer_get_address(from)->sin_addr.s_addr : 0;
+    if (!ss_rate_allow(relay->peer_rate, addr_be, g_get_monotonic_time())) {
+      relay->counters.peer_rate_limited++;
+      log_rate_limited(relay, "a peer sends more frames than peer_rate_limit; dropped", addr_be,
+                       peer, relay->counters.peer_rate_limited);
+      return SS_DELIVER_DROPPED;
+    }
   }
   if (ss_chain_run(relay->inbound, &pkt) != SS_VERDICT_PASS)
     return SS_DELIVER_DROPPED;

@@ -15,6 +15,7 @@
 #include "instance.h"
 #include "loader.h"
 #include "peer-set.h"
+#include "ratelimit.h"
 #include "segment.h"
 #include "standby.h"
 
@@ -35,6 +36,8 @@ struct ss_relay {
   ss_reassembler *reasm;
   ss_dedup *dedup;             /* NULL when duplicate_window_ms is 0 */
   ss_standby *standby;
+  ss_rate_table *source_rate;  /* NULL when source_rate_limit is 0 */
+  ss_rate_table *peer_rate;    /* NULL when peer_rate_limit is 0 */
   uint8_t own_mac[SS_ETH_ALEN];
   /* Preallocated so that the packet paths never allocate. */
   uint8_t *rx_buf;

@@ -128,6 +128,10 @@ ss_relay_new_with_loader(ss_conf *conf, ss_loader *loader, GError **error)
     relay->dedup = ss_dedup_new((unsigned) conf->duplicate_window_ms, SS_DEDUP_ENTRIES);
     relay->standby = ss_standby_new();
   }
+  if (conf->source_rate_limit > 0)
+    relay->source_rate = ss_rate_table_new((unsigned) conf->source_rate_limit, SS_RATE_ENTRIES);
+  if (conf->peer_rate_limit > 0)
+    relay->peer_rate = ss_rate_table_new((unsigned) conf->peer_rate_limit, SS_RATE_ENTRIES);
   relay->peers = ss_peer_set_new(conf, relay->host, error);
   if (!relay->peers || !create_instances(relay, error) ||
       !build_chain(relay, &conf->outbound, "outbound", relay->outbound, error) ||
@@ -268,6 +272,8 @@ ss_relay_free(ss_relay *relay)
   ss_reassembler_free(relay->reasm);
   ss_dedup_free(relay->dedup);
   ss_standby_free(relay->standby);
+  ss_rate_table_free(relay->source_rate);
+  ss_rate_table_free(relay->peer_rate);
   ss_loader_free(relay->loader);
   ss_conf_free(relay->conf);
   g_free(relay->rx_buf);

@@ -151,6 +151,8 @@ ss_status_json(ss_relay *relay, gint64 started_us)
   json_num(out, "duplicates_suppressed", c->duplicates_suppressed, TRUE);
   json_num(out, "standby_held", c->standby_held, TRUE);
   json_num(out, "standby_emitted", c->standby_emitted, TRUE);
+  json_num(out, "source_rate_limited", c->source_rate_limited, TRUE);
+  json_num(out, "peer_rate_limited", c->peer_rate_limited, TRUE);
   json_num(out, "emitted", c->emitted, TRUE);
   json_num(out, "emit_errors", c->emit_errors, TRUE);
   json_key(out, "standby_for");
@@ -225,10 +227,11 @@ ss_status_text(ss_relay *relay, gint64 started_us)
                          " emitted=%" G_GUINT64_FORMAT " emit_errors=%" G_GUINT64_FORMAT
                          " capture_dropped=%" G_GUINT64_FORMAT
                          " duplicates_suppressed=%" G_GUINT64_FORMAT
-                         " not_broadcast=%" G_GUINT64_FORMAT "\n",
+                         " not_broadcast=%" G_GUINT64_FORMAT
+                         " rate_limited=%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "\n",
                          c->captured, c->relayed, c->delivered, c->deliver_invalid, c->emitted,
                          c->emit_errors, c->capture_dropped, c->duplicates_suppressed,
-                         c->deliver_not_broadcast);
+                         c->deliver_not_broadcast, c->source_rate_limited, c->peer_rate_limited);
   uint8_t mac[SS_ETH_ALEN];
   if (ss_relay_get_standby(relay, mac)) {
     char text[18];

@@ -20,13 +20,14 @@ set -eu
 # One target per line: its name (source tests/fuzz/fuzz-<name>.c by
 # convention, corpus tests/fuzz/corpus/<name>/), then what clang needs
 # besides it: the sources under test, relative to the top of the tree, and
-# any flag the target needs.
+# any flag the target needs.  @LIBSNOWSIGNAL@ stands for every C source of
+# the core library as core/*.mk list it, with what they need.
 TARGETS='
 frame       tests/fuzz/fuzz-frame.c core/frame.c core/fragment.c core/refragment.c
 reassembly  tests/fuzz/fuzz-reassembly.c core/frame.c core/fragment.c core/refragment.c
-pva         tests/fuzz/fuzz-pva.c core/conffile.c core/loader.c core/instance.c core/instance-socket.c core/chain.c core/host.c core/peer-set.c core/resolve.c core/segment.c core/segment-bpf.c core/relay.c core/relay-path.c core/relay-stats.c core/privileges.c core/log.c core/mesh-codec.c core/frame.c core/fragment.c core/refragment.c core/dedup.c core/standby.c -DSS_PLUGINDIR="/nonexistent" -DSS_SYSCONFDIR="/nonexistent" -DSS_RUNSTATEDIR="/nonexistent" -lconfig -lltdl
-ca          tests/fuzz/fuzz-ca.c core/conffile.c core/loader.c core/instance.c core/instance-socket.c core/chain.c core/host.c core/peer-set.c core/resolve.c core/segment.c core/segment-bpf.c core/relay.c core/relay-path.c core/relay-stats.c core/privileges.c core/log.c core/mesh-codec.c core/frame.c core/fragment.c core/refragment.c core/dedup.c core/standby.c -DSS_PLUGINDIR="/nonexistent" -DSS_SYSCONFDIR="/nonexistent" -DSS_RUNSTATEDIR="/nonexistent" -lconfig -lltdl
-mesh        tests/fuzz/fuzz-mesh.c core/conffile.c core/loader.c core/instance.c core/instance-socket.c core/chain.c core/host.c core/peer-set.c core/resolve.c core/segment.c core/segment-bpf.c core/relay.c core/relay-path.c core/relay-stats.c core/privileges.c core/log.c core/mesh-codec.c core/frame.c core/fragment.c core/refragment.c core/dedup.c core/standby.c -DSS_PLUGINDIR="/nonexistent" -DSS_SYSCONFDIR="/nonexistent" -DSS_RUNSTATEDIR="/nonexistent" -lconfig -lltdl
+pva         tests/fuzz/fuzz-pva.c @LIBSNOWSIGNAL@
+ca          tests/fuzz/fuzz-ca.c @LIBSNOWSIGNAL@
+mesh        tests/fuzz/fuzz-mesh.c @LIBSNOWSIGNAL@
 dtls-classify tests/fuzz/fuzz-dtls-classify.c plugins/dtls/classify.c -Iplugins/dtls
 '
 
@@ -72,6 +73,15 @@ else
   includes="-I$WORKDIR/include"
 fi
 glib=$(pkg-config --cflags --libs glib-2.0)
+# The library's sources, from the one list the build uses.
+libsnowsignal=$(cat "$top"/core/*.mk |
+  sed -n '/^libsnowsignal_la_SOURCES/,/^[^\t]/{/^libsnowsignal_la_SOURCES\|^\t/p}' |
+  tr ' \\\t' '\n\n\n' | grep '^core/.*\.c$' | sort -u | tr '\n' ' ')
+libsnowsignal="$libsnowsignal -DSS_PLUGINDIR=\"/nonexistent\" -DSS_SYSCONFDIR=\"/nonexistent\" -DSS_RUNSTATEDIR=\"/nonexistent\" -lconfig -lltdl"
+if pkg-config --exists gio-2.0; then libsnowsignal="$libsnowsignal $(pkg-config --libs gio-2.0)"; fi
+if pkg-config --exists json-glib-1.0; then
+  libsnowsignal="$libsnowsignal $(pkg-config --cflags --libs json-glib-1.0)"
+fi
 flags="-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 
 failed=
@@ -79,6 +89,7 @@ while read -r name sources; do
   [ -n "$name" ] || continue
   case " $wanted " in *" $name "*) ;; *) [ -z "$wanted" ] || continue ;; esac
   bin=$WORKDIR/fuzz-$name
+  sources=$(printf '%s' "$sources" | sed "s|@LIBSNOWSIGNAL@|$libsnowsignal|")
   echo "== $name: build"
   # shellcheck disable=SC2086  # word splitting of the flag lists is wanted
   if ! (cd "$top" && $CC $flags -Iinclude -Icore $includes ${SS_FUZZ_CFLAGS:-} \

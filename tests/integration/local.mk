@@ -10,6 +10,7 @@ INTEGRATION_TESTS = \
 	tests/integration/mesh-safety.sh \
 	tests/integration/vlan.sh \
 	tests/integration/peers-cap.sh \
+	tests/integration/rate-limit.sh \
 	tests/integration/ca.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(INTEGRATION_TESTS)

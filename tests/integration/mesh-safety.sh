@@ -134,7 +134,7 @@ ss_check "A: the suppressed duplicates are counted ($sup)" [ "$sup" -ge 2000 ]
 held=$(($(status_field a1 standby_held) + $(status_field a2 standby_held)))
 late=$(($(status_field a1 standby_emitted) + $(status_field a2 standby_emitted)))
 ss_check "A: the relay on standby held frames ($held) and never had to emit one ($late)" \
-	[ "$held" -ge 1 ] && [ "$late" = 0 ]
+	sh -c "[ $held -ge 1 ] && [ $late = 0 ]"
 
 # ---- B: three relays on segment 1 --------------------------------------------------
 ok=yes

@@ -65,7 +65,7 @@ static gchar *opt_src, *opt_dest, *opt_size = (gchar *) "64", *opt_ipopts, *opt_
 static gchar *opt_inner_src, *opt_inner_dst;
 static gint opt_port = 5076, opt_count = 1, opt_interval_ms = 10, opt_seq = 0, opt_eth_pad = 0;
 static gboolean opt_mesh, opt_df;
-static gint opt_vlan = -1;
+static gint opt_vlan = -1, opt_rate = 0;
 
 static GOptionEntry entries[] = {
   { "src", 's', 0, G_OPTION_ARG_STRING, &opt_src, "Bind to source ADDR[:PORT]", "ADDR[:PORT]" },
@@ -78,6 +78,7 @@ static GOptionEntry entries[] = {
   { "ip-options", 'o', 0, G_OPTION_ARG_STRING, &opt_ipopts, "Send via raw socket with IPv4 options: nop | ra", "KIND" },
   { "dev", 'I', 0, G_OPTION_ARG_STRING, &opt_dev, "SO_BINDTODEVICE to this interface", "IFACE" },
   { "dont-fragment", 0, 0, G_OPTION_ARG_NONE, &opt_df, "Set DF (IP_PMTUDISC_DO) instead of letting the kernel fragment", NULL },
+  { "rate", 'r', 0, G_OPTION_ARG_INT, &opt_rate, "Datagrams per second, paced by the clock (replaces --interval)", "N" },
   { "vlan", 0, 0, G_OPTION_ARG_INT, &opt_vlan, "Send a broadcast Ethernet frame tagged with this VLAN ID (0: untagged) out of --dev through a packet socket", "VID" },
   { "mesh", 0, 0, G_OPTION_ARG_NONE, &opt_mesh, "Wrap as udp-mesh datagram: \"SS\" + Ethernet frame", NULL },
   { "inner-src", 0, 0, G_OPTION_ARG_STRING, &opt_inner_src, "Mesh: inner IPv4 source ADDR:PORT", "ADDR:PORT" },
@@ -284,7 +285,7 @@ main (int argc, char **argv)
     fail (err->message, NULL);
   if (!opt_dest)
     fail ("--dest is required", NULL);
-  if (opt_count < 0 || opt_interval_ms < 0 || opt_port <= 0 || opt_port > 65535)
+  if (opt_count < 0 || opt_interval_ms < 0 || opt_rate < 0 || opt_port <= 0 || opt_port > 65535)
     fail ("bad --count, --interval or --port", NULL);
 
   struct in_addr dest, src = { .s_addr = htonl (INADDR_ANY) };
@@ -341,8 +342,21 @@ main (int argc, char **argv)
   struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dest, .sin_port = htons ((uint16_t) opt_port) };
   int sent = 0;
 
+  struct timespec start;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  if (opt_rate > 0)
+    opt_interval_ms = 0;
   for (int i = 0; i < opt_count; i++) {
     uint32_t seq = (uint32_t) (opt_seq + i);
+    if (opt_rate > 0) {
+      /* Datagram i leaves at start + i / rate: sleeps only when ahead, so
+       * the average holds even when one sleep oversleeps. */
+      int64_t at_ns = (int64_t) start.tv_sec * 1000000000 + start.tv_nsec
+                      + (int64_t) i * 1000000000 / opt_rate;
+      struct timespec at = { .tv_sec = at_ns / 1000000000, .tv_nsec = at_ns % 1000000000 };
+      while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+        ;
+    }
     size_t len;
     if (opt_mesh) {
       uint8_t *eth = buf + sizeof mesh_magic;
@@ -386,7 +400,10 @@ main (int argc, char **argv)
       g_usleep ((gulong) opt_interval_ms * 1000);
   }
   close (fd);
-  printf ("SENT count=%d size=%zu dest=%s:%d%s%s\n", sent, paylen, inet_ntoa (dest), opt_port,
-          raw ? " ipopts=" : "", raw ? opt_ipopts : "");
+  struct timespec end;
+  clock_gettime (CLOCK_MONOTONIC, &end);
+  long elapsed_ms = (end.tv_sec - start.tv_sec) * 1000 + (end.tv_nsec - start.tv_nsec) / 1000000;
+  printf ("SENT count=%d size=%zu dest=%s:%d%s%s ms=%ld\n", sent, paylen, inet_ntoa (dest), opt_port,
+          raw ? " ipopts=" : "", raw ? opt_ipopts : "", elapsed_ms);
   return 0;
 }

@@ -1,7 +1,8 @@
 /* snowsignal - UDP broadcast relay
  * test-dedup.c: the fingerprint table (dedup.h), the standby election and
- * hold (standby.h), and the check that a frame from a peer is an IPv4
- * broadcast (ss_frame_check_broadcast_destination()).
+ * hold (standby.h), the token buckets (ratelimit.h), and the check that
+ * a frame from a peer is an IPv4 broadcast
+ * (ss_frame_check_broadcast_destination()).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -12,6 +13,7 @@
 
 #include "dedup.h"
 #include "frame.h"
+#include "ratelimit.h"
 #include "standby.h"
 #include "frame-builder.h"
 
@@ -225,6 +227,54 @@ test_standby_hold(void)
   ss_standby_free(sb);
 }
 
+static unsigned
+allowed(ss_rate_table *rt, uint32_t addr, unsigned tries, int64_t now)
+{
+  unsigned n = 0;
+  for (unsigned i = 0; i < tries; i++)
+    n += ss_rate_allow(rt, addr, now);
+  return n;
+}
+
+static void
+test_rate_bucket(void)
+{
+  ss_rate_table *rt = ss_rate_table_new(100, 64);
+  int64_t t = 10 * G_USEC_PER_SEC;
+  /* A new address starts with a second's worth. */
+  g_assert_cmpuint(allowed(rt, 1, 150, t), ==, 100);
+  g_assert_false(ss_rate_allow(rt, 1, t));
+  /* Another address is not touched by the first one's flood. */
+  g_assert_cmpuint(allowed(rt, 2, 10, t), ==, 10);
+  /* 100 a second: 10 more after 100 ms, 5 after 50 more. */
+  g_assert_cmpuint(allowed(rt, 1, 50, t + 100 * MS), ==, 10);
+  g_assert_cmpuint(allowed(rt, 1, 50, t + 150 * MS), ==, 5);
+  /* Time going backwards (never, with a monotonic clock) gives nothing. */
+  g_assert_cmpuint(allowed(rt, 1, 5, t), ==, 0);
+  /* Idle for a second or more: full again, never more than full. */
+  g_assert_cmpuint(allowed(rt, 1, 500, t + 100 * G_USEC_PER_SEC), ==, 100);
+  /* Over a long flood the rate holds: 10 s at 1000 tries a second. */
+  unsigned n = 0;
+  int64_t t0 = t + 200 * G_USEC_PER_SEC;
+  for (int ms = 0; ms < 10000; ms++)
+    n += ss_rate_allow(rt, 3, t0 + ms * MS);
+  g_assert_cmpuint(n, >=, 100 + 999);
+  g_assert_cmpuint(n, <=, 100 + 1001);
+  ss_rate_table_free(rt);
+}
+
+/* More addresses than the table holds: each new one starts full (the
+ * table errs on the side of relaying), and the table keeps its size. */
+static void
+test_rate_many(void)
+{
+  ss_rate_table *rt = ss_rate_table_new(2, 16);
+  int64_t t = G_USEC_PER_SEC;
+  for (uint32_t a = 1; a <= 1000; a++)
+    g_assert_cmpuint(allowed(rt, a, 3, t + a), ==, 2);
+  ss_rate_table_free(rt);
+}
+
 typedef struct {
   const char *dst, *local;
   unsigned prefix;
@@ -283,5 +333,7 @@ main(int argc, char **argv)
   g_test_add_func("/standby/election", test_standby_election);
   g_test_add_func("/standby/hold", test_standby_hold);
   g_test_add_func("/frame/broadcast-destination", test_broadcast_destination);
+  g_test_add_func("/ratelimit/bucket", test_rate_bucket);
+  g_test_add_func("/ratelimit/many", test_rate_many);
   return g_test_run();
 }
