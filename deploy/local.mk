@@ -18,5 +18,12 @@ EXTRA_DIST += \
 	deploy/container/runtime-packages \
 	deploy/container/make-base.sh \
 	deploy/container/build-image.sh \
+	deploy/swarm/README.md \
 	deploy/swarm/snowsignal.yml \
-	tests/swarm/engines.sh
+	deploy/swarm/dtls.yml \
+	deploy/swarm/snowsignal-dtls.conf \
+	deploy/kubernetes/snowsignal-podnet.yaml \
+	deploy/kubernetes/snowsignal-hostnet.yaml \
+	deploy/kubernetes/check/validate.mjs \
+	tests/swarm/engines.sh \
+	tests/swarm/run.sh

@@ -14,8 +14,8 @@
 SW_PREFIX=${SW_PREFIX:-ss-sw}
 SW_STATE=${SW_STATE:-/var/lib/$SW_PREFIX}
 SW_LAN=${SW_LAN:-192.168.77}
-SW_LAN_NS=$SW_PREFIX-lan
 
+sw_lan_ns() { echo "$SW_PREFIX-lan"; }
 sw_ns()   { echo "$SW_PREFIX-n$1"; }
 sw_ip()   { echo "$SW_LAN.$((10 + $1))"; }
 sw_sock() { echo "$SW_STATE/n$1/docker.sock"; }
@@ -24,10 +24,10 @@ sw_docker_bin() { if [ -x /usr/bin/docker ]; then echo /usr/bin/docker; else com
 sw_docker() { local n=$1; shift; DOCKER_BUILDKIT=0 "$(sw_docker_bin)" -H "unix://$(sw_sock "$n")" "$@"; }
 
 sw_lan_up() {
-  ip netns add "$SW_LAN_NS"
-  ip -n "$SW_LAN_NS" link add br0 type bridge
-  ip -n "$SW_LAN_NS" link set br0 up
-  ip -n "$SW_LAN_NS" link set lo up
+  ip netns add "$(sw_lan_ns)"
+  ip -n "$(sw_lan_ns)" link add br0 type bridge
+  ip -n "$(sw_lan_ns)" link set br0 up
+  ip -n "$(sw_lan_ns)" link set lo up
 }
 
 # sw_engine_start N: namespace, veth to the LAN, dockerd; waits for its API.
@@ -38,8 +38,8 @@ sw_engine_start() {
   mkdir -p "$dir/data"
   ip netns add "$ns"
   ip link add "$SW_PREFIX-v$n" type veth peer name eth0 netns "$ns"
-  ip link set "$SW_PREFIX-v$n" netns "$SW_LAN_NS"
-  ip -n "$SW_LAN_NS" link set "$SW_PREFIX-v$n" master br0 up
+  ip link set "$SW_PREFIX-v$n" netns "$(sw_lan_ns)"
+  ip -n "$(sw_lan_ns)" link set "$SW_PREFIX-v$n" master br0 up
   ip -n "$ns" addr add "$(sw_ip "$n")/24" dev eth0
   ip -n "$ns" link set eth0 up
   ip -n "$ns" link set lo up
@@ -48,7 +48,8 @@ sw_engine_start() {
   # needs.  Here /sys is made fresh for the namespace (interfaces) and the
   # machine's cgroup tree is moved back on top of it.
   mkdir -p /run/docker
-  setsid nsenter --net="/run/netns/$ns" unshare --mount --propagation private sh -ec '
+  setsid nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private sh -ec '
+      hostname "$2"
       mkdir -p "$1/cg"
       mount --rbind /sys/fs/cgroup "$1/cg"
       mount -t sysfs none /sys
@@ -56,7 +57,7 @@ sw_engine_start() {
       mount -t tmpfs -o mode=0711 none /run/docker
       exec dockerd --data-root "$1/data" --exec-root /run/docker \
         --pidfile "$1/docker.pid" -H "unix://$1/docker.sock" \
-        --storage-driver overlay2 --log-level warn' sh "$dir" \
+        --storage-driver overlay2 --log-level warn' sh "$dir" "n$n" \
       >"$dir/dockerd.log" 2>&1 </dev/null &
   echo $! >"$dir/launcher.pid"
   local i
@@ -84,7 +85,7 @@ sw_engine_stop() {
 sw_teardown() {
   local n
   for n in "$@"; do sw_engine_stop "$n"; done
-  ip netns del "$SW_LAN_NS" 2>/dev/null
+  ip netns del "$(sw_lan_ns)" 2>/dev/null
   # A killed engine can leave overlay mounts behind; the mount namespaces
   # died with it, so only the files remain.
   rm -rf "$SW_STATE"
