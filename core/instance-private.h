@@ -8,6 +8,7 @@
 #ifndef SS_CORE_INSTANCE_PRIVATE_H
 #define SS_CORE_INSTANCE_PRIVATE_H
 
+#include <snowsignal/log.h>
 #include "instance.h"
 
 #define SS_MAX_EXTRA_COUNTERS 32
@@ -43,7 +44,8 @@ struct ss_instance {
   uint32_t socket_drops_seen;
   guint64 socket_drops_unlogged;
   guint64 socket_drops_total;
-  gint64 socket_drops_logged_us;
+  ss_log_limit socket_drops_log;
+  ss_log_limit bad_verdict_log; /* a filter returning an unknown verdict */
 };
 
 #endif

@@ -14,9 +14,6 @@
 #include "instance-private.h"
 #include "log.h"
 
-/* A warning about drops at most this often (they are always counted). */
-#define SS_SOCKET_DROP_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
-
 gboolean
 ss_instance_set_receive_buffer(ss_instance *inst, int fd, int bytes)
 {
@@ -58,11 +55,10 @@ ss_instance_note_socket_drops(ss_instance *inst, const struct msghdr *msg)
     inst->socket_drops_unlogged += n;
     inst->socket_drops_total += n;
     ss_instance_count(inst, "receive_dropped", n);
-    gint64 now = g_get_monotonic_time();
-    if (inst->socket_drops_logged_us &&
-        now - inst->socket_drops_logged_us < SS_SOCKET_DROP_LOG_INTERVAL_US)
+    /* A warning at most every SS_LOG_LIMIT_DEFAULT_S seconds, with the sum
+     * of the drops since the last one (they are always counted). */
+    if (!ss_log_limit_allow(&inst->socket_drops_log, NULL))
       return;
-    inst->socket_drops_logged_us = now;
     char dropped[24], sum[24];
     g_snprintf(dropped, sizeof dropped, "%" G_GUINT64_FORMAT, inst->socket_drops_unlogged);
     g_snprintf(sum, sizeof sum, "%" G_GUINT64_FORMAT, inst->socket_drops_total);

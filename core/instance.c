@@ -322,12 +322,15 @@ ss_instance_run_filter(ss_instance *inst, ss_packet *pkt)
     inst->counters.dropped++;
     return SS_VERDICT_DROP;
   default:
-    /* A bug in the plugin: say so once in a while, never let the packet through. */
-    if (inst->counters.errors++ % 1000 == 0) {
+    /* A bug in the plugin: say so once in a while (the errors counter has
+     * them all), never let the packet through. */
+    inst->counters.errors++;
+    if (ss_log_enabled(G_LOG_LEVEL_CRITICAL)) {
       char value[16];
       g_snprintf(value, sizeof value, "%d", (int) v);
-      SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "filter returned an unknown verdict; packet dropped",
-             "INSTANCE", inst->name, "PLUGIN", inst->plugin->name, "VERDICT", value);
+      SS_LOG_LIMITED(&inst->bad_verdict_log, SS_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
+                     "filter returned an unknown verdict; packet dropped",
+                     "INSTANCE", inst->name, "PLUGIN", inst->plugin->name, "VERDICT", value);
     }
     return SS_VERDICT_DROP;
   }

@@ -8,6 +8,7 @@ CORE_TESTS = \
 	tests/unit/test-chain \
 	tests/unit/test-options \
 	tests/unit/test-notify \
+	tests/unit/test-log \
 	tests/unit/test-resolve
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
@@ -19,6 +20,7 @@ tests_unit_test_instance_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_chain_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_options_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_resolve_LDADD = $(CORE_TEST_LDADD)
+tests_unit_test_log_LDADD = $(CORE_TEST_LDADD)
 # The daemon's notify.c (included by the test, which is its manager).
 tests_unit_test_notify_LDADD = $(CORE_TEST_LDADD)
 
