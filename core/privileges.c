@@ -36,6 +36,22 @@ keep_only_net_raw(void)
   return (int) syscall(SYS_capset, &hdr, data);
 }
 
+/* Empties the capability bounding set but for CAP_NET_RAW, so that nothing
+ * the relay runs later (there is nothing it execs, but a plugin could) can
+ * gain another capability from a file's capabilities or a setuid binary.
+ * Needs CAP_SETPCAP: done while still root. */
+static int
+bound_to_net_raw(void)
+{
+  for (int cap = 0;; cap++) {
+    int in = prctl(PR_CAPBSET_READ, (unsigned long) cap, 0L, 0L, 0L);
+    if (in < 0)
+      return errno == EINVAL ? 0 : -1; /* EINVAL: past the kernel's last capability */
+    if (in && cap != CAP_NET_RAW && prctl(PR_CAPBSET_DROP, (unsigned long) cap, 0L, 0L, 0L) < 0)
+      return -1;
+  }
+}
+
 gboolean
 ss_drop_privileges(const char *user, GError **error)
 {
@@ -49,6 +65,8 @@ ss_drop_privileges(const char *user, GError **error)
   /* Already that user: a reload after the first start. */
   if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
     return TRUE;
+  if (bound_to_net_raw() < 0)
+    return fail(error, user, "prctl(PR_CAPBSET_DROP)");
   if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0)
     return fail(error, user, "prctl(PR_SET_KEEPCAPS)");
   if (setgroups(0, NULL) < 0)
@@ -60,6 +78,12 @@ ss_drop_privileges(const char *user, GError **error)
   if (keep_only_net_raw() < 0)
     return fail(error, user, "capset(CAP_NET_RAW)");
   prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
+  /* Ambient capabilities would survive an exec: none. And no exec may
+   * ever give back a privilege (setuid binaries, file capabilities). */
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L) < 0 && errno != EINVAL)
+    return fail(error, user, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0)
+    return fail(error, user, "prctl(PR_SET_NO_NEW_PRIVS)");
   /* Root must be gone for good: a setuid(0) that works is a bug here. */
   if (pw->pw_uid != 0 && setuid(0) == 0) {
     errno = EPERM;

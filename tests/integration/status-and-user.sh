@@ -5,7 +5,7 @@
 #   segment 1: cli .10, relA .2          segment 2: srv .10, relB .2
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 18
+ss_plan 20
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2
@@ -33,6 +33,15 @@ ss_check "relay A runs as nobody (uid $NOBODY_UID), real and effective" \
 ss_check "its only capability is CAP_NET_RAW (effective and permitted)" \
 	sh -c "grep -q '^CapEff:[[:space:]]*0000000000002000' /proc/$relA_pid/status &&
 	       grep -q '^CapPrm:[[:space:]]*0000000000002000' /proc/$relA_pid/status"
+# In every thread: capabilities, the bounding set and no_new_privs are
+# each thread's own, and a thread started before root was given up keeps it.
+ss_check "its capability bounding set is CAP_NET_RAW alone, in every thread" \
+	sh -c "for s in /proc/$relA_pid/task/*/status; do
+	         grep -q '^CapBnd:[[:space:]]*0000000000002000' \$s &&
+	         grep -q '^CapEff:[[:space:]]*0000000000002000' \$s &&
+	         grep -q '^CapAmb:[[:space:]]*0000000000000000' \$s || exit 1; done"
+ss_check "no exec can give it a privilege back (NoNewPrivs), in every thread" \
+	sh -c "for s in /proc/$relA_pid/task/*/status; do grep -q '^NoNewPrivs:[[:space:]]*1' \$s || exit 1; done"
 ss_listen srv "$T/b1" --timeout 3 --count 3
 LIS=$SS_LISTEN_PID
 ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:48001 --dest 255.255.255.255 --count 3 >/dev/null
