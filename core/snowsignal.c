@@ -5,6 +5,7 @@
  */
 #include <config.h>
 
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -258,6 +259,25 @@ start_watchdog(void)
   return g_timeout_add((guint) MIN(interval_ms, G_MAXUINT), on_watchdog, NULL);
 }
 
+/* The signals the daemon handles.  They are blocked from main()'s first
+ * line until GLib's handlers are in place, after the start: a SIGHUP sent
+ * meanwhile (a reload by systemd or a script while the configuration is
+ * read or the relay starts) waits and is a reload then, instead of
+ * killing the process, as the default action of SIGHUP, SIGUSR1 and
+ * SIGTERM would.  Threads started meanwhile inherit the mask, so the main
+ * thread takes them. */
+static const int daemon_signals[] = { SIGTERM, SIGINT, SIGUSR1, SIGHUP };
+
+static void
+block_daemon_signals(gboolean block)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  for (size_t i = 0; i < G_N_ELEMENTS(daemon_signals); i++)
+    sigaddset(&set, daemon_signals[i]);
+  pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
 static void
 log_started(ss_relay *relay)
 {
@@ -288,13 +308,14 @@ run(ss_conf *conf, const ss_options *opts)
   /* The status socket first: it is opened while still root.  Signal
    * handlers after the start, since GLib serves them from a thread of its
    * own and the start may give up root, which must happen before any
-   * thread exists. */
+   * thread exists; until then the signals wait, blocked since main(). */
   open_control(&d);
   if (ss_relay_start(relay, NULL, &error)) {
     sources[0] = g_unix_signal_add(SIGTERM, on_quit, &d);
     sources[1] = g_unix_signal_add(SIGINT, on_quit, &d);
     sources[2] = g_unix_signal_add(SIGUSR1, on_usr1, &d);
     sources[3] = g_unix_signal_add(SIGHUP, on_hup, &d);
+    block_daemon_signals(FALSE);
     log_started(relay);
     ss_notify("READY=1");
     guint watchdog = start_watchdog();
@@ -320,6 +341,7 @@ run(ss_conf *conf, const ss_options *opts)
 int
 main(int argc, char **argv)
 {
+  block_daemon_signals(TRUE);
   ss_options opts = { 0 };
   GError *error = NULL;
   ss_log_init();
@@ -340,6 +362,9 @@ main(int argc, char **argv)
     return EXIT_FAILURE;
   }
   g_strfreev(argv);
+  /* Only the relay itself handles signals; a command is stopped by them. */
+  if (status_cmd || opts.version || opts.list_plugins || opts.check_config)
+    block_daemon_signals(FALSE);
   ss_conf *conf = load_conf(&opts, &error);
   int status;
   if (status_cmd) {

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ss_init
-ss_plan 17
+ss_plan 20
 conf="$SS_TOP_SRCDIR/etc/snowsignal.conf"
 out="$SS_TMP/out"
 err="$SS_TMP/err"
@@ -76,6 +76,37 @@ kill -USR1 "$pid"
 ss_check "the relay captures on the new interface" \
 	ss_wait_for "$SS_TMP/relay2.log" 'relay counters captured=1 ' 1 5
 ss_stop "$SS_RELAY_PID"
+
+# A SIGHUP while the relay starts: its configuration is a FIFO, so it is
+# held reading it (in main(), before the relay exists) until this script
+# writes it, after the signal.  Without its handlers in place (or the
+# signal held until they are), SIGHUP's default action ends the process.
+mkfifo "$SS_TMP/conf.fifo"
+hup_log="$SS_TMP/relay-hup.log"
+ss_bg solo "$hup_log" "$SS_RELAY" -c "$SS_TMP/conf.fifo" -t d0 --other-relays 10.201.99.3
+hup_wrapper=$SS_LAST_PID
+exec 3<>"$SS_TMP/conf.fifo" # a writer that does not wait for the reader
+# Until the relay has the FIFO open: polls, bounded.
+deadline=$(($(date +%s) + 10)) hup_pid=
+while [ "$(date +%s)" -le "$deadline" ]; do
+	hup_pid=$(ss_relay_pid solo)
+	[ -n "$hup_pid" ] && ls -l "/proc/$hup_pid/fd" 2>/dev/null | grep -q 'conf\.fifo' && break
+	hup_pid=
+	sleep 0.05
+done
+[ -n "$hup_pid" ] || { ss_diag "the relay never opened its configuration FIFO"; ss_dump "$hup_log"; }
+[ -n "$hup_pid" ] && kill -HUP "$hup_pid"
+cat "$conf" >&3
+exec 3>&-
+ss_check "a SIGHUP while the relay reads its configuration does not kill it: it starts" \
+	ss_wait_for "$hup_log" 'relay started' 1 5
+# The reload it asked for happens once the relay runs, and reads the FIFO
+# again (a writer that waits for it, bounded).
+timeout 10 sh -c "cat '$conf' >'$SS_TMP/conf.fifo'"
+ss_check "and the SIGHUP is a reload, once the relay runs" \
+	ss_wait_for "$hup_log" 'reloading the configuration on SIGHUP' 1 5
+ss_check "which leaves it running" sh -c "kill -0 $hup_pid && ! grep -q 'rejected' '$hup_log'"
+ss_stop "$hup_wrapper"
 
 ss_in solo "$SS_RELAY" -c "$conf" -t nosuch0 >"$out" 2>&1
 st=$?
