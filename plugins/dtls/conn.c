@@ -120,7 +120,7 @@ handle_inner(dtls_plugin *p, dtls_conn *conn, const uint8_t *msg, size_t len)
     ss_instance_count(p->inst, "from_stranger", 1);
     return;
   }
-  ss_peer_note_received(peer, p->inst);
+  /* The peer's "received" is noted by ss_instance_deliver(), once. */
   ss_instance_count(p->inst, "received", 1);
   if (ss_instance_deliver(p->inst, peer, frame, frame_len) == SS_DELIVER_INVALID)
     ss_instance_count(p->inst, "invalid_frame", 1);
@@ -282,6 +282,14 @@ void
 dtls_conn_initiate(dtls_plugin *p, dtls_slot *slot, gint64 now_us)
 {
   dtls_conn *conn = dtls_table_begin(p->table, &slot->addr, DTLS_ROLE_CLIENT, now_us);
+  if (!conn) {
+    /* max_half_open client handshakes are under way: this peer waits for
+     * a place (the timer tries it again, never in a busy loop). */
+    ss_instance_count(p->inst, "client_handshakes_deferred", 1);
+    slot->next_attempt_us = now_us + DTLS_RETRY_FLOOR_MS * 1000;
+    dtls_timer_update(p);
+    return;
+  }
   if (!dtls_conn_setup(p, conn)) {
     ss_instance_count(p->inst, "session_errors", 1);
     struct sockaddr_in addr = slot->addr;

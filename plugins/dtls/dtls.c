@@ -59,7 +59,8 @@ static const ss_plugin_key dtls_keys[] = {
     "Seconds after which the client side replaces an association by a fresh one (new keys); "
     "0 never", 0, 604800, { NULL, NULL } },
   { "max_half_open", SS_KEY_INT, "64",
-    "Server handshakes (after the cookie check) allowed at once; more ClientHellos are dropped",
+    "Handshakes under way at once, each side: as server (after the cookie check; more "
+    "ClientHellos are dropped) and as client (more peers wait their turn)",
     1, 65535, { NULL, NULL } },
   SS_KEY_END
 };

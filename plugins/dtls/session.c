@@ -11,8 +11,9 @@
 
 struct dtls_table {
   GHashTable *slots;          /* &slot->key -> dtls_slot * */
-  guint max_half_open;
+  guint max_half_open;        /* per role */
   guint half_open;            /* pending server-role associations */
+  guint half_open_clients;    /* pending client-role associations */
   void (*conn_free)(dtls_conn *conn);
 };
 
@@ -22,13 +23,19 @@ slot_key(const struct sockaddr_in *addr)
   return (gint64) ntohl(addr->sin_addr.s_addr) << 16 | ntohs(addr->sin_port);
 }
 
+static guint *
+half_open_of(dtls_table *table, dtls_role role)
+{
+  return role == DTLS_ROLE_SERVER ? &table->half_open : &table->half_open_clients;
+}
+
 static void
 conn_release(dtls_table *table, dtls_conn *conn)
 {
   if (!conn)
     return;
-  if (!conn->established && conn->role == DTLS_ROLE_SERVER)
-    table->half_open--;
+  if (!conn->established)
+    *half_open_of(table, conn->role) -= 1;
   if (table->conn_free)
     table->conn_free(conn);
   g_free(conn);
@@ -102,8 +109,10 @@ dtls_conn *
 dtls_table_begin(dtls_table *table, const struct sockaddr_in *addr, dtls_role role, gint64 now_us)
 {
   dtls_slot *slot = dtls_table_lookup(table, addr);
+  /* A handshake that replaces a pending one (one pending per slot) is not
+   * refused: the address is already one of those counted. */
   gboolean replaces = slot && slot->pending;
-  if (role == DTLS_ROLE_SERVER && !replaces && table->half_open >= table->max_half_open)
+  if (!replaces && *half_open_of(table, role) >= table->max_half_open)
     return NULL;
   slot = dtls_table_ensure(table, addr);
   conn_release(table, slot->pending);
@@ -113,8 +122,7 @@ dtls_table_begin(dtls_table *table, const struct sockaddr_in *addr, dtls_role ro
   conn->started_us = now_us;
   conn->last_rx_us = now_us;
   conn->last_tx_us = now_us;
-  if (role == DTLS_ROLE_SERVER)
-    table->half_open++;
+  *half_open_of(table, role) += 1;
   slot->pending = conn;
   return conn;
 }
@@ -124,8 +132,7 @@ dtls_table_established(dtls_table *table, dtls_conn *conn)
 {
   dtls_slot *slot = conn->slot;
   g_return_if_fail(slot->pending == conn);
-  if (conn->role == DTLS_ROLE_SERVER)
-    table->half_open--;
+  *half_open_of(table, conn->role) -= 1;
   conn->established = TRUE;
   slot->pending = NULL;
   conn_release(table, slot->previous);
@@ -163,6 +170,12 @@ guint
 dtls_table_half_open(const dtls_table *table)
 {
   return table->half_open;
+}
+
+guint
+dtls_table_half_open_clients(const dtls_table *table)
+{
+  return table->half_open_clients;
 }
 
 guint

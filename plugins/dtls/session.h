@@ -74,9 +74,10 @@ dtls_slot *dtls_table_ensure(dtls_table *table, const struct sockaddr_in *addr);
 dtls_slot *dtls_table_find_established(dtls_table *table, uint32_t addr_be);
 
 /* Starts a pending association to or from @addr, replacing a pending one.
- * NULL when @role is server, the slot has no pending association to
- * replace, and max_half_open server handshakes are already under way: a
- * flood of verified ClientHellos stays bounded (one pending per slot). */
+ * NULL when the slot has no pending association of @role to replace and
+ * max_half_open handshakes of @role are already under way: a flood of
+ * verified ClientHellos stays bounded (one pending per slot), and so do
+ * the handshakes this relay opens to the peers of a large DNS answer. */
 dtls_conn *dtls_table_begin(dtls_table *table, const struct sockaddr_in *addr,
                             dtls_role role, gint64 now_us);
 /* Pending @conn completed its handshake: it becomes the slot's current
@@ -88,7 +89,9 @@ void dtls_table_drop(dtls_table *table, dtls_conn *conn);
 /* Frees a slot and its associations. */
 void dtls_table_remove(dtls_table *table, dtls_slot *slot);
 
+/* Handshakes under way, server and client side. */
 guint dtls_table_half_open(const dtls_table *table);
+guint dtls_table_half_open_clients(const dtls_table *table);
 guint dtls_table_size(const dtls_table *table);
 /* The slots, in no order; valid until the table changes. */
 GPtrArray *dtls_table_slots(dtls_table *table);

@@ -5,7 +5,7 @@
 #   cli .10  rogue .66           srv .10  obsB .20           srvC .10
 #   relA .2 ───────── dtls :7125 ─ relB .2 ─────────────────── relC .2
 #
-# A search crosses; plaintext "SS" messages and forged records from an
+# A search crosses, and each frame is counted once; plaintext "SS" messages and forged records from an
 # attacker are never emitted; a wrong key never connects and says so; a
 # relay killed with SIGKILL and restarted is taken back within seconds; a
 # ClientHello flood keeps the relay's memory bounded.
@@ -13,7 +13,7 @@
 . "$(dirname "$0")/dtls-lib.sh"
 ss_init
 dtls_need_tools
-ss_plan 16
+ss_plan 17
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2 C=10.201.3.2
@@ -68,7 +68,17 @@ ss_check "a broadcast of ${MAX:-?} bytes (1514-byte frame) arrives whole on B" \
 	[ "$(ss_count "$T/b1" "^RX src=10\.201\.1\.10:45001 .* len=$MAX .*intact=yes dup=no")" = 1 ]
 phase_end "$T/b1" "$T/relA.log"
 
-# ---- 4-6: an attacker -----------------------------------------------------------
+# ---- 4: each frame received is counted once, for the peer and the instance ----
+COUNTERS=$(dtls_counters relB "$PID_B" "$T/relB.log")
+INST_RX=$(printf '%s\n' "$COUNTERS" | sed -n 's/.*[" ]received=\([0-9]*\).*/\1/p')
+ss_wait_for "$T/relB.log" "peer counters peer=$A " 1 5
+PEER_RX=$(grep "peer counters peer=$A " "$T/relB.log" | tail -n 1 | sed -n 's/.* received=\([0-9]*\).*/\1/p')
+ss_diag "instance received=$INST_RX, peer $A received=$PEER_RX"
+ss_check "relay B counts each frame from A once: the peer's received equals the instance's" \
+	eval '[ -n "$INST_RX" ] && [ "$INST_RX" -ge 2 ] && [ "$PEER_RX" = "$INST_RX" ]'
+phase_end "$T/relB.log"
+
+# ---- 5-7: an attacker -----------------------------------------------------------
 ss_listen srv "$T/b2" --timeout $LISTEN
 PID_L=$SS_LISTEN_PID
 ss_in rogue "$SS_TOOLS/ss-udp-send" --mesh --dest $B --port $DTLS_PORT --inner-src 10.201.1.66:45002 --count 3 >/dev/null
@@ -85,7 +95,7 @@ ss_check "the association survives the forged records: a search still crosses" \
 	dtls_search cli srv "$T/search2"
 phase_end "$T/b2" "$T/relB.log" "$T/search2"
 
-# ---- 7-8: kill -9 and restart of either relay --------------------------------
+# ---- 8-9: kill -9 and restart of either relay --------------------------------
 dtls_kill9 "$PID_B"
 heal() { # NAME LOG PEER: restart NAME, its association back within 8 s, search crosses
 	dtls_relay "$1" "$2" "$T/good.conf" "$3" && dtls_up "$2" 1 8 && dtls_search cli srv "$T/search-$1"
@@ -98,7 +108,7 @@ if heal relA "$T/relA2.log" $B; then PID_A=$SS_RELAY_PID; ss_ok "relay A (client
 else ss_fail "relay A (client side) killed with SIGKILL and restarted: association and search back within seconds"; fi
 phase_end "$T/relA2.log" "$T/relB2.log"
 
-# ---- 9: a ClientHello flood ---------------------------------------------------
+# ---- 10: a ClientHello flood ---------------------------------------------------
 # rogue is made a peer of B so its ClientHellos pass the peer check and
 # answer the cookie exchange: the worst case, bounded by max_half_open.
 ss_stop "$PID_B"
@@ -113,7 +123,7 @@ ss_check "a flood of 2000 ClientHellos (cookies answered) keeps relay B's memory
 ss_check "after the flood a search still crosses" dtls_search cli srv "$T/search3"
 phase_end "$T/flood" "$T/relB3.log"
 
-# ---- 10-11: a wrong key --------------------------------------------------------
+# ---- 11-12: a wrong key --------------------------------------------------------
 ss_stop "$PID_B"
 dtls_relay relB "$T/relB4.log" "$T/wrong.conf" $A && PID_B=$SS_RELAY_PID
 ss_check "with a wrong key relay A logs that a key mismatch is likely" \
@@ -122,7 +132,7 @@ ss_check "with a wrong key no association is established and nothing crosses" \
 	[ "$(ss_count "$T/relB4.log" 'association established')" = 0 ] && ! dtls_search cli srv "$T/search4"
 phase_end "$T/relA2.log" "$T/relB4.log"
 
-# ---- 12-14: three relays -------------------------------------------------------
+# ---- 13-15: three relays -------------------------------------------------------
 ss_stop "$PID_B"
 ss_stop "$PID_A"
 dtls_relay relA "$T/relA5.log" "$T/good.conf" $B $C && PID_A=$SS_RELAY_PID

@@ -2,7 +2,8 @@
  * test-dtls-session.c: the dtls transport's session table: slots keyed by
  * address and port, a pending association replacing the established one
  * only when it completes (the replaced one kept as previous for the
- * make-before-break overlap), and the cap on half-open server handshakes.
+ * make-before-break overlap), and the caps on half-open handshakes, server
+ * and client side.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -88,7 +89,7 @@ test_keyed_by_port(void)
 }
 
 /* Verified ClientHellos from many ports keep at most max_half_open
- * handshakes; a client handshake (this relay's own) is not counted. */
+ * handshakes; a client handshake (this relay's own) has a cap of its own. */
 static void
 test_half_open_cap(void)
 {
@@ -121,6 +122,39 @@ test_half_open_cap(void)
   dtls_table_free(t);
 }
 
+/* The handshakes this relay opens (to every address of a DNS answer, say)
+ * are bounded as the server ones are; the peers over the cap wait. */
+static void
+test_client_half_open_cap(void)
+{
+  dtls_table *t = dtls_table_new(2, count_free);
+  struct sockaddr_in a = addr("203.0.113.1", 7125), b = addr("203.0.113.2", 7125);
+  struct sockaddr_in c = addr("203.0.113.3", 7125);
+  dtls_conn *ca = dtls_table_begin(t, &a, DTLS_ROLE_CLIENT, 1);
+  dtls_conn *cb = dtls_table_begin(t, &b, DTLS_ROLE_CLIENT, 1);
+  g_assert_true(ca && cb);
+  g_assert_cmpuint(dtls_table_half_open_clients(t), ==, 2);
+  g_assert_null(dtls_table_begin(t, &c, DTLS_ROLE_CLIENT, 1));
+  g_assert_null(dtls_table_lookup(t, &c));
+  /* The server side is counted apart: a peer's ClientHello still gets in. */
+  g_assert_nonnull(dtls_table_begin(t, &c, DTLS_ROLE_SERVER, 1));
+  g_assert_cmpuint(dtls_table_half_open(t), ==, 1);
+  dtls_table_drop(t, dtls_table_lookup(t, &c)->pending);
+  /* A retry to the same address replaces its own pending handshake. */
+  g_assert_nonnull(dtls_table_begin(t, &a, DTLS_ROLE_CLIENT, 2));
+  g_assert_cmpuint(dtls_table_half_open_clients(t), ==, 2);
+  /* A completed handshake frees its place, and so does a failed one. */
+  dtls_table_established(t, cb);
+  g_assert_cmpuint(dtls_table_half_open_clients(t), ==, 1);
+  dtls_conn *cc = dtls_table_begin(t, &c, DTLS_ROLE_CLIENT, 3);
+  g_assert_nonnull(cc);
+  g_assert_null(dtls_table_begin(t, &b, DTLS_ROLE_CLIENT, 3)); /* a re-key waits too */
+  dtls_table_drop(t, cc);
+  g_assert_cmpuint(dtls_table_half_open_clients(t), ==, 1);
+  g_assert_nonnull(dtls_table_begin(t, &b, DTLS_ROLE_CLIENT, 4));
+  dtls_table_free(t);
+}
+
 static void
 test_kept_slot(void)
 {
@@ -145,6 +179,7 @@ main(int argc, char **argv)
   g_test_add_func("/dtls/session/replace-on-completion", test_replace_on_completion);
   g_test_add_func("/dtls/session/keyed-by-port", test_keyed_by_port);
   g_test_add_func("/dtls/session/half-open-cap", test_half_open_cap);
+  g_test_add_func("/dtls/session/client-half-open-cap", test_client_half_open_cap);
   g_test_add_func("/dtls/session/kept-slot", test_kept_slot);
   return g_test_run();
 }
