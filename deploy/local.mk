@@ -24,6 +24,10 @@ EXTRA_DIST += \
 	deploy/swarm/snowsignal-dtls.conf \
 	deploy/kubernetes/snowsignal-podnet.yaml \
 	deploy/kubernetes/snowsignal-hostnet.yaml \
+	deploy/kubernetes/README.md \
+	deploy/kubernetes/check/check.sh \
+	deploy/kubernetes/check/invariants.py \
 	deploy/kubernetes/check/validate.mjs \
+	.ci/swarm.sh \
 	tests/swarm/engines.sh \
 	tests/swarm/run.sh
