@@ -53,6 +53,7 @@ typedef struct {
   uint16_t port;
   char *bind_address;
   gboolean accept_strangers;
+  gboolean require_peer_port;
   int fd;
   GSource *source;
   gint64 last_stranger_log_us;
@@ -86,6 +87,10 @@ static const ss_plugin_key udp_mesh_keys[] = {
     "Also re-emit frames from addresses that are not in the peer set. The format has no "
     "authentication, so leave this off unless every host that can reach the port is trusted",
     0, 0, { NULL, NULL } },
+  { "require_peer_port", SS_KEY_BOOL, "false",
+    "Hear a peer only from its mesh port (the port it is sent to): snowsignal sends from it, "
+    "SnowSignal 0.1.x from a random port, so leave this off in a mesh that has it",
+    0, 0, { NULL, NULL } },
   SS_KEY_END
 };
 
@@ -106,6 +111,7 @@ udp_mesh_new(ss_instance *inst, GError **error)
   m->port = (uint16_t) ss_instance_get_int(inst, "port");
   m->bind_address = g_strdup(bind_address);
   m->accept_strangers = ss_instance_get_bool(inst, "accept_strangers");
+  m->require_peer_port = ss_instance_get_bool(inst, "require_peer_port");
   m->fd = -1;
   return m;
 }
@@ -119,18 +125,35 @@ udp_mesh_free(void *data)
 }
 
 static void
-stranger(udp_mesh *m, const struct sockaddr_in *from)
+stranger(udp_mesh *m, const struct sockaddr_in *from, gboolean wrong_port)
 {
-  ss_instance_count(m->inst, "from_stranger", 1);
+  ss_instance_count(m->inst, wrong_port ? "from_wrong_port" : "from_stranger", 1);
   gint64 now = g_get_monotonic_time();
   if (m->last_stranger_log_us && now - m->last_stranger_log_us < MESH_STRANGER_LOG_INTERVAL_US)
     return;
   m->last_stranger_log_us = now;
-  char addr[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &from->sin_addr, addr, sizeof addr);
+  char addr[INET_ADDRSTRLEN + 8];
+  inet_ntop(AF_INET, &from->sin_addr, addr, INET_ADDRSTRLEN);
+  if (wrong_port) {
+    g_snprintf(addr + strlen(addr), 8, ":%u", ntohs(from->sin_port));
+    SS_LOG(m->domain, G_LOG_LEVEL_WARNING,
+           "datagram from a peer's address but not from its mesh port; dropped",
+           "INSTANCE", ss_instance_get_name(m->inst), "FROM", addr,
+           "HINT", "require_peer_port is on: a SnowSignal 0.1.x peer sends from a random port");
+    return;
+  }
   SS_LOG(m->domain, G_LOG_LEVEL_WARNING, "datagram from an address that is not a peer; dropped",
          "INSTANCE", ss_instance_get_name(m->inst), "FROM", addr,
          "HINT", "add the sender to peers.hosts if it is a relay");
+}
+
+/* The port a peer's datagrams must come from with require_peer_port: the
+ * one this relay sends to it on. */
+static uint16_t
+peer_port_be(const udp_mesh *m, const ss_peer *peer)
+{
+  uint16_t port = ss_peer_get_address(peer)->sin_port;
+  return port ? port : htons(m->port);
 }
 
 static void
@@ -138,7 +161,11 @@ handle_datagram(udp_mesh *m, const uint8_t *buf, size_t len, const struct sockad
 {
   ss_peer *peer = ss_instance_find_peer(m->inst, (const struct sockaddr *) from, sizeof *from);
   if (!peer && !m->accept_strangers) {
-    stranger(m, from);
+    stranger(m, from, FALSE);
+    return;
+  }
+  if (peer && m->require_peer_port && from->sin_port != peer_port_be(m, peer)) {
+    stranger(m, from, TRUE);
     return;
   }
   size_t frame_len;

@@ -11,9 +11,11 @@
 #     segment 1, b/b2 on segment 2): the same, 300 each.
 #  D. A peer wraps a datagram to one host of segment 2 (forged source) in
 #     a broadcast Ethernet frame: the relay refuses it and counts it.
+#  E. With require_peer_port, a datagram from a peer's address but another
+#     port than its mesh port is dropped and counted; from the port, taken.
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 19
+ss_plan 23
 
 T=$SS_TMP
 QUIET=${SS_QUIET_S:-10}
@@ -48,13 +50,15 @@ stop_relays() {
 	[ "$_all" = yes ]
 }
 
-# converge RELAYS...: broadcasts from srv until one relay per segment-1
-# relay but one says it stands by (they have seen each other emit).
+# converge RELAYS...: bursts of broadcasts from srv until all relays of
+# segment 1 but one say they stand by.  Relays find each other when both
+# emit a frame before seeing the other's copy: a race, which a burst makes
+# likely; until then one of them may emit a frame twice, never more.
 converge() {
 	_want=$(($# - 1))
 	for _i in $(seq 1 40); do
 		ss_in srv "$SS_TOOLS/ss-udp-send" --src 10.201.2.10:46900 --dest 255.255.255.255 \
-			--seq $((_i * 10)) --count 1 >/dev/null
+			--seq $((_i * 10)) --count 5 --interval 0 >/dev/null
 		_n=0
 		for _r in "$@"; do
 			grep -q 'this relay stands by' "$T/$_r.log" && _n=$((_n + 1))
@@ -196,3 +200,22 @@ ss_check "D: the datagram wrapped for one host is not" \
 ss_check "D: b exits 0 on SIGTERM" stop_relays b
 ss_check "D: it is refused, counted and logged" \
 	sh -c "[ '$(status_field b deliver_not_broadcast)' = 3 ] && grep -q 'not its broadcast address' '$T/b.log'"
+
+# ---- E: require_peer_port ----------------------------------------------------------
+ss_conf "$T/b.conf" eth0 "10.201.1.2" "" "require_peer_port = true; " ""
+ss_start_relay b "$T/b.log" --config "$T/b.conf" -l info
+PID_b=$SS_RELAY_PID
+ss_listen srv "$T/E-srv.out" --timeout 3 --port 5076
+l=$SS_LISTEN_PID
+ss_in a1 "$SS_TOOLS/ss-udp-send" --src 10.201.1.2:40000 --dest 10.201.2.2 --port 7124 --mesh \
+	--inner-src 10.201.9.9:5557 --count 2 >/dev/null
+ss_in a1 "$SS_TOOLS/ss-udp-send" --src 10.201.1.2:7124 --dest 10.201.2.2 --port 7124 --mesh \
+	--inner-src 10.201.9.9:5558 --count 1 >/dev/null
+wait $l
+ss_check "E: from the peer's mesh port, the frame is emitted" \
+	[ "$(ss_count "$T/E-srv.out" '^RX src=10\.201\.9\.9:5558')" = 1 ]
+ss_check "E: from another port of the peer's address, it is not" \
+	[ "$(ss_count "$T/E-srv.out" '^RX src=10\.201\.9\.9:5557')" = 0 ]
+ss_check "E: b exits 0 on SIGTERM" stop_relays b
+ss_check "E: it is counted and logged" \
+	sh -c "grep -q 'from_wrong_port=2' '$T/b.log' && grep -q 'not from its mesh port.*from=10\.201\.1\.2:40000' '$T/b.log'"
