@@ -25,8 +25,8 @@ libsnowsignal_la_SOURCES = \
 	core/control.c core/control.h \
 	core/privileges.c core/privileges.h
 libsnowsignal_la_CPPFLAGS = $(AM_CPPFLAGS) -DSS_RUNSTATEDIR=\"$(runstatedir)\"
-libsnowsignal_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
-libsnowsignal_la_LIBADD = $(GLIB_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS)
+libsnowsignal_la_CFLAGS = $(AM_CFLAGS) $(GIO_CFLAGS) $(LIBCONFIG_CFLAGS)
+libsnowsignal_la_LIBADD = $(GIO_LIBS) $(GLIB_LIBS) $(LIBCONFIG_LIBS) $(LTDL_LIBS)
 libsnowsignal_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(SS_LT_VERSION_INFO) -no-undefined \
 	-Wl,--version-script=$(top_srcdir)/core/libsnowsignal.map
 EXTRA_libsnowsignal_la_DEPENDENCIES = core/libsnowsignal.map

@@ -1,10 +1,6 @@
 /* snowsignal - UDP broadcast relay
- * resolve.h: asynchronous IPv4 name lookups (getaddrinfo() in a worker
- * thread, the answer delivered on a main context).
- *
- * GLib's own GResolver would do, but it lives in GIO, which with its
- * dependencies (GObject, libmount, libselinux, libblkid, zlib, libffi)
- * costs a relay over 1 MB of resident memory for this one call.
+ * resolve.h: asynchronous IPv4 name lookups (GIO's GResolver, the answer
+ * delivered on a main context).  The peer set's one way to ask DNS.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -21,14 +17,15 @@ typedef struct ss_lookup ss_lookup;
  * its handle is no longer valid. */
 typedef void (*ss_lookup_done_fn)(const GArray *addrs, const char *error, void *user);
 
-/* Starts resolving @host.  The worker threads are started on first use
- * (so after the daemon has given up root) and shared by every lookup. */
+/* Starts resolving @host.  GIO's worker threads are started on first use
+ * (so after the daemon has given up root) and shared by every lookup.
+ * Not thread-safe: start, cancel and iterate @context on one thread. */
 ss_lookup *ss_lookup_start(const char *host, GMainContext *context, ss_lookup_done_fn done,
                            void *user);
-/* Abandons a lookup in flight: @done is never called.  A lookup still
- * queued is not asked at all; one in getaddrinfo() finishes, and what it
- * finds is thrown away.  Either way it comes back through its context once
- * more to be freed: keep iterating the context (the daemon's loop does). */
+/* Abandons a lookup in flight: @done is never called.  The request comes
+ * back through its context once more, at once, to be freed (a getaddrinfo()
+ * already running finishes in its thread, and what it finds is thrown
+ * away): keep iterating the context (the daemon's loop does). */
 void ss_lookup_cancel(ss_lookup *lookup);
 /* Lookups started and not yet freed (for tests). */
 guint ss_lookup_pending(void);
