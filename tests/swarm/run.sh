@@ -115,17 +115,26 @@ command -v debootstrap >/dev/null ||
   ls /var/cache/snowsignal-base/*-runtime-*.tar >/dev/null 2>&1 ||
   skip_all "debootstrap is missing (apt-get install debootstrap)"
 
+# SWARM_SOURCE=head builds the image from the last commit (git archive)
+# rather than the working tree, which others may be editing.
+src=$top
+if [ "${SWARM_SOURCE:-tree}" = head ]; then
+  src=$SW_STATE/src
+  mkdir -p "$src" && git -C "$top" archive HEAD | tar -x -C "$src" ||
+    { bad "git archive HEAD failed"; finish; }
+  note "image source: $(git -C "$top" log -1 --format='%h %s' | cut -c1-70)"
+fi
 t0=$(date +%s)
-if bargs=$(DOCKER="$D1" "$top/deploy/container/make-base.sh"); then
+if bargs=$(DOCKER="$D1" "$src/deploy/container/make-base.sh"); then
   ok "base images from Debian packages ($(( $(date +%s) - t0 )) s)"
 else
   bad "make-base.sh failed"; finish
 fi
 t0=$(date +%s)
 # shellcheck disable=SC2086
-if DOCKER="$D1" "$top/deploy/container/build-image.sh" "$IMAGE" >"$SW_STATE/build.log" 2>&1 &&
-   $D1 build -q $bargs --target pva-tools -t "$TOOLS" -f "$top/deploy/container/Containerfile" \
-     "$top" >>"$SW_STATE/build.log" 2>&1; then
+if DOCKER="$D1" "$src/deploy/container/build-image.sh" "$IMAGE" >"$SW_STATE/build.log" 2>&1 &&
+   $D1 build -q $bargs --target pva-tools -t "$TOOLS" -f "$src/deploy/container/Containerfile" \
+     "$src" >>"$SW_STATE/build.log" 2>&1; then
   size=$(sw_docker 1 image inspect -f '{{.Size}}' "$IMAGE")
   ok "image $IMAGE built offline in $(( $(date +%s) - t0 )) s: $((size / 1000000)) MB"
 else
@@ -141,11 +150,11 @@ else
 fi
 
 # --- the image alone --------------------------------------------------------
-CAPS=(--cap-drop ALL --cap-add NET_RAW --cap-add SETUID --cap-add SETGID --cap-add CHOWN)
+CAPS=(--cap-drop ALL --cap-add NET_RAW --cap-add SETUID --cap-add SETGID --cap-add SETPCAP --cap-add CHOWN)
 sw_docker 1 run -d --name solo "${CAPS[@]}" --health-interval 1s --health-start-period 5s \
   -e LOGLEVEL=info "$IMAGE" >/dev/null
 healthy() { [ "$(sw_docker 1 inspect -f '{{.State.Health.Status}}' solo)" = healthy ]; }
-if wait_for 20 healthy; then ok "healthy through 'snowsignal status' (cap_drop ALL + 4 caps)"
+if wait_for 20 healthy; then ok "healthy through 'snowsignal status' (cap_drop ALL + 5 caps)"
 else bad "never healthy: $(sw_docker 1 inspect -f '{{json .State.Health}}' solo)"; fi
 st=$(sw_docker 1 exec solo cat /proc/1/status)
 uid=$(echo "$st" | awk '/^Uid:/ {print $2 $3 $4 $5}')
@@ -409,6 +418,33 @@ if distribute 4 && sw_docker 4 swarm join --token "$token" "$(sw_ip 1):2377" >/d
   check_batch "node 4 added" 1 ss:n4:pv "1:1 2:1 3:1 4:1"
 else
   bad "node 4 did not join"
+fi
+
+# The DTLS overlay of the guide: a Swarm secret (the pre-shared key, in
+# psktool's format) and deploy/swarm/dtls.yml over the stack.  Deployed
+# afresh (stack rm first) rather than rolled: a rolling switch is two
+# meshes until every node has switched, and takes 4 x 30 s here.
+dtls_nodes="1 2 3 4"
+stack_gone() { [ -z "$(sw_docker 1 service ls -q -f "name=$SERVICE")" ] && ! relays_running_any; }
+relays_running_any() { local n; for n in $dtls_nodes; do [ -n "$(relay_ctr "$n")" ] && return 0; done; return 1; }
+printf 'mesh:%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$SW_STATE/mesh.psk"
+if sw_docker 1 secret create snowsignal_mesh_psk "$SW_STATE/mesh.psk" >/dev/null &&
+   sw_docker 1 stack rm "$STACK" >/dev/null && wait_for 60 stack_gone &&
+   SNOWSIGNAL_IMAGE=$IMAGE PVA_NETWORK=$NET sw_docker 1 stack deploy --resolve-image never \
+     -c "$top/deploy/swarm/snowsignal.yml" -c "$top/deploy/swarm/dtls.yml" "$STACK" >"$SW_STATE/deploy.log" 2>&1; then
+  ok "dtls.yml deployed over the stack with a Swarm secret"
+  # shellcheck disable=SC2086
+  check_converged "DTLS mesh" $dtls_nodes
+  c=$(relay_ctr 2)
+  if sw_docker 2 exec "$c" snowsignal status | grep -Eq '^  mesh +dtls ' &&
+     sw_docker 2 exec "$c" sh -c 'stat -c "%u %a" /run/secrets/mesh.psk' | grep -qx "999 400"; then
+    ok "DTLS: the relay's transport is dtls, its key a secret of uid 999, mode 0400"
+  else
+    bad "DTLS: $(sw_docker 2 exec "$c" snowsignal status | grep -A2 '^transports')"
+  fi
+  check_batch "DTLS mesh" 1 ss:n4:pv "1:1 2:1 3:1 4:1"
+else
+  cat "$SW_STATE/deploy.log"; bad "dtls.yml: the DTLS stack was not deployed"
 fi
 
 for n in 1 2 3 4; do

@@ -8,7 +8,7 @@ For each manifest: one headless Service and one DaemonSet; the Service
 selects the DaemonSet's pods and is the name the relays are given as peers;
 the mesh port agrees everywhere; only SnowSignal's variables; the image is
 snowsignal:VERSION; the relay starts as uid 0, gid 999 (the image's USER)
-with exactly the four capabilities it needs; probes ask `snowsignal status`;
+with exactly the five capabilities it needs; probes ask `snowsignal status`;
 updates are stop-first; a read-only root has /run/snowsignal mounted
 writable; hostNetwork pods use the cluster DNS.  Prints ok/FAIL per
 manifest; exit 1 on any failure.
@@ -18,7 +18,7 @@ import sys
 import yaml
 
 SNOWSIGNAL_ENV = {"TARGET_INTERFACE", "BDCAST_PORT", "MESH_PORT", "LOGLEVEL", "SERVICENAME"}
-CAPS_ADD = {"NET_RAW", "SETUID", "SETGID", "CHOWN"}
+CAPS_ADD = {"NET_RAW", "SETUID", "SETGID", "SETPCAP", "CHOWN"}
 PROBE = ["snowsignal", "status"]
 CONTROL_DIR = "/run/snowsignal"
 
