@@ -515,6 +515,33 @@ ss_conf_free(ss_conf *conf)
   g_free(conf);
 }
 
+void
+ss_conf_add_pva_log(ss_conf *conf, const char *origin)
+{
+  if (ss_conf_find_instance(conf, SS_PVA_LOG_INSTANCE))
+    return;
+  ss_conf_instance *inst = g_new0(ss_conf_instance, 1);
+  inst->name = g_strdup(SS_PVA_LOG_INSTANCE);
+  inst->plugin = g_strdup("pva-search");
+  inst->origin = g_strdup(origin);
+  inst->values = g_ptr_array_new_with_free_func(value_free);
+  ss_conf_value *v = g_new0(ss_conf_value, 1);
+  v->key = g_strdup("log_only");
+  v->type = SS_KEY_BOOL;
+  v->b = TRUE;
+  v->origin = g_strdup(origin);
+  g_ptr_array_add(inst->values, v);
+  g_ptr_array_add(conf->instances, inst);
+  /* First in the outbound chain: it sees every captured frame. */
+  guint n = g_strv_length(conf->outbound.names);
+  char **names = g_new0(char *, n + 2);
+  names[0] = g_strdup(SS_PVA_LOG_INSTANCE);
+  for (guint i = 0; i < n; i++)
+    names[i + 1] = conf->outbound.names[i];
+  g_free(conf->outbound.names);
+  conf->outbound.names = names;
+}
+
 ss_conf_instance *
 ss_conf_find_instance(const ss_conf *conf, const char *name)
 {

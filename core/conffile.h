@@ -106,6 +106,12 @@ ss_conf *ss_conf_load_string(const char *text, const char *label, GError **error
 ss_conf *ss_conf_new_default(void);
 void ss_conf_free(ss_conf *conf);
 
+/* The instance --decode-pvaccess adds: a pva-search that drops nothing and
+ * logs each PVA search and beacon at info, first in the outbound chain
+ * (nothing when @conf has an instance of that name already). */
+#define SS_PVA_LOG_INSTANCE "decode-pvaccess"
+void ss_conf_add_pva_log(ss_conf *conf, const char *origin);
+
 ss_conf_instance *ss_conf_find_instance(const ss_conf *conf, const char *name);
 const ss_conf_value *ss_conf_instance_find_value(const ss_conf_instance *inst, const char *key);
 

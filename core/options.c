@@ -37,6 +37,8 @@ option_entries(ss_options *o, char **port_b, char **port_m)
       "/snowsignal/control; \"\" for none)", "PATH" },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &o->user,
       "After opening its sockets, run as USER keeping only CAP_NET_RAW", "USER" },
+    { "decode-pvaccess", 0, 0, G_OPTION_ARG_NONE, &o->decode_pvaccess,
+      "Log each PVA search and beacon captured, at info (as SnowSignal's flag)", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o->json,
       "With status: print JSON for programs", NULL },
     { "log-level", 'l', 0, G_OPTION_ARG_STRING, &o->log_level,
@@ -248,5 +250,7 @@ ss_options_apply(const ss_options *o, ss_conf *conf, GError **error)
     g_free(conf->service);
     conf->service = g_strdup(o->service);
   }
+  if (o->decode_pvaccess)
+    ss_conf_add_pva_log(conf, "--decode-pvaccess");
   return ss_conf_check(conf, error);
 }

@@ -29,6 +29,7 @@ typedef struct {
   char *control_socket;   /* --control-socket */
   char *user;             /* --user */
   gboolean json;          /* status --json */
+  gboolean decode_pvaccess; /* --decode-pvaccess */
 } ss_options;
 
 /* Parses argv (removing what it understood) and then the environment for

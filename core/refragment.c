@@ -104,3 +104,22 @@ ss_frame_fragment(const ss_packet *pkt, unsigned mtu, uint8_t *scratch, size_t s
   }
   return count;
 }
+
+/* The least MTU IPv4 allows (RFC 791): a 60-byte header and 8 bytes. */
+#define SS_IPV4_MIN_MTU 68
+
+int
+ss_packet_fragment(const ss_packet *pkt, unsigned mtu, ss_packet_fragment_fn emit, void *user)
+{
+  /* The relay's packet paths run on its main loop alone, and this is
+   * called from them: static buffers keep the path free of allocation. */
+  static uint8_t whole[SS_FRAME_MAX], scratch[SS_FRAME_MAX];
+  if (mtu < SS_IPV4_MIN_MTU || !pkt->udp || pkt->len > sizeof whole)
+    return -1;
+  ss_packet copy;
+  memcpy(whole, pkt->frame, pkt->len);
+  if (ss_packet_parse(&copy, whole, pkt->len, pkt->direction) != SS_PARSE_OK)
+    return -1;
+  ss_packet_fix_checksums(&copy);
+  return ss_frame_fragment(&copy, mtu, scratch, sizeof scratch, emit, user);
+}

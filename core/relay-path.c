@@ -83,17 +83,21 @@ on_reassembly_timeout(gpointer user_data)
 {
   ss_relay *relay = user_data;
   ss_reassembler_expire(relay->reasm, g_get_monotonic_time());
+  ss_reassembler_expire(relay->reasm_in, g_get_monotonic_time());
   g_clear_pointer(&relay->reasm_timer, g_source_unref);
   arm_reassembly_timer(relay);
   return G_SOURCE_REMOVE;
 }
 
-/* One timer, armed only while fragments are waiting: an idle relay wakes
- * for nothing. */
+/* One timer for both reassemblers, armed only while fragments are
+ * waiting: an idle relay wakes for nothing. */
 static void
 arm_reassembly_timer(ss_relay *relay)
 {
   int64_t deadline = ss_reassembler_next_deadline(relay->reasm);
+  int64_t in = ss_reassembler_next_deadline(relay->reasm_in);
+  if (in >= 0 && (deadline < 0 || in < deadline))
+    deadline = in;
   if (deadline < 0 || relay->reasm_timer || !relay->context)
     return;
   int64_t wait_ms = (deadline - g_get_monotonic_time()) / 1000 + 1;
@@ -479,6 +483,22 @@ ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame, size_t le
   } else {
     memcpy(relay->tx_buf, frame, len);
     ss_parse_result r = ss_packet_parse(&pkt, relay->tx_buf, len, SS_DIRECTION_INBOUND);
+    if (r == SS_PARSE_FRAGMENT) {
+      /* SnowSignal 0.1.2 and later send a fragmented broadcast one
+       * fragment a datagram: the whole is rebuilt, with the same bounds as
+       * on capture, and goes on from there. */
+      relay->counters.deliver_fragments++;
+      size_t whole_len;
+      ss_reasm_result rr = ss_reassembler_add(relay->reasm_in, &pkt, g_get_monotonic_time(),
+                                              relay->reasm_in_buf, SS_FRAME_MAX, &whole_len);
+      arm_reassembly_timer(relay);
+      if (rr == SS_REASM_PENDING)
+        return SS_DELIVER_DROPPED;
+      if (rr == SS_REASM_COMPLETE) {
+        relay->counters.deliver_reassembled++;
+        r = ss_packet_parse(&pkt, relay->reasm_in_buf, whole_len, SS_DIRECTION_INBOUND);
+      }
+    }
     pkt.ifindex = relay->segment ? ss_segment_get_ifindex(relay->segment) : 0;
     if (r != SS_PARSE_OK)
       why = ss_parse_result_to_string(r);

@@ -33,7 +33,8 @@ struct ss_relay {
   GSource *capture_source;
   GSource *reasm_timer;
   GSource *hold_timer;
-  ss_reassembler *reasm;
+  ss_reassembler *reasm;        /* captured fragments */
+  ss_reassembler *reasm_in;     /* fragments from peers (SnowSignal 0.1.2 and later) */
   ss_dedup *dedup;             /* NULL when duplicate_window_ms is 0 */
   ss_standby *standby;
   ss_rate_table *source_rate;  /* NULL when source_rate_limit is 0 */
@@ -43,6 +44,7 @@ struct ss_relay {
   uint8_t *rx_buf;
   uint8_t *tx_buf;
   uint8_t *reasm_buf;
+  uint8_t *reasm_in_buf;
   uint8_t *frag_scratch;
   ss_relay_counters counters;
   gint64 last_drop_log_us;

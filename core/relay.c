@@ -124,6 +124,8 @@ ss_relay_new_with_loader(ss_conf *conf, ss_loader *loader, GError **error)
   relay->reasm_buf = g_malloc(SS_FRAME_MAX);
   relay->frag_scratch = g_malloc(SS_FRAME_MAX);
   relay->reasm = ss_reassembler_new(SS_REASM_MAX_BYTES, SS_REASM_MAX_DATAGRAMS, SS_REASM_TIMEOUT_US);
+  relay->reasm_in = ss_reassembler_new(SS_REASM_MAX_BYTES, SS_REASM_MAX_DATAGRAMS, SS_REASM_TIMEOUT_US);
+  relay->reasm_in_buf = g_malloc(SS_FRAME_MAX);
   if (conf->duplicate_window_ms > 0) {
     relay->dedup = ss_dedup_new((unsigned) conf->duplicate_window_ms, SS_DEDUP_ENTRIES);
     relay->standby = ss_standby_new();
@@ -270,6 +272,8 @@ ss_relay_free(ss_relay *relay)
   ss_peer_set_free(relay->peers);
   ss_host_free(relay->host);
   ss_reassembler_free(relay->reasm);
+  ss_reassembler_free(relay->reasm_in);
+  g_free(relay->reasm_in_buf);
   ss_dedup_free(relay->dedup);
   ss_standby_free(relay->standby);
   ss_rate_table_free(relay->source_rate);

@@ -27,6 +27,8 @@ typedef struct {
   guint64 reassembled;         /* whole datagrams rebuilt from fragments */
   guint64 relayed;             /* passed the outbound chain, given to transports */
   guint64 delivered;           /* frames transports received from peers */
+  guint64 deliver_fragments;   /* of those, IPv4 fragments handed to reassembly */
+  guint64 deliver_reassembled; /* whole datagrams rebuilt from them */
   guint64 deliver_invalid;     /* refused: not a frame the relay may emit */
   guint64 deliver_not_broadcast; /* of those, not an IPv4 broadcast */
   guint64 duplicates_suppressed; /* sent or emitted within the window already */

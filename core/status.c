@@ -146,6 +146,8 @@ ss_status_json(ss_relay *relay, gint64 started_us)
   json_num(out, "capture_errors", c->capture_errors, TRUE);
   json_num(out, "relayed", c->relayed, TRUE);
   json_num(out, "delivered", c->delivered, TRUE);
+  json_num(out, "deliver_fragments", c->deliver_fragments, TRUE);
+  json_num(out, "deliver_reassembled", c->deliver_reassembled, TRUE);
   json_num(out, "deliver_invalid", c->deliver_invalid, TRUE);
   json_num(out, "deliver_not_broadcast", c->deliver_not_broadcast, TRUE);
   json_num(out, "duplicates_suppressed", c->duplicates_suppressed, TRUE);

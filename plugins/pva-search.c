@@ -298,11 +298,128 @@ pva_check_datagram(const uint8_t *data, size_t len, gboolean allow_beacons)
 }
 
 
+/* --- decoding for the log (log_only, the daemon's --decode-pvaccess) ------- */
+
+/* Appends a string's bytes, at most a log line's worth; FALSE past the
+ * message. */
+static gboolean
+pva_read_string(pva_reader *r, GString *out)
+{
+  uint32_t len;
+  gboolean is_null;
+  if (!pva_read_size(r, &len, &is_null) || len > r->left)
+    return FALSE;
+  g_string_append_len(out, (const char *) r->p, MIN(len, 256u));
+  return pva_skip(r, len);
+}
+
+/* "a.b.c.d:port" for an IPv4-mapped address, "[v6]:port" otherwise; all
+ * zeros means "the packet's source" in a search. */
+static void
+pva_format_address(const uint8_t addr[PVA_ADDRESS_LEN], uint16_t port, char *out, size_t cap)
+{
+  static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  if (memcmp(addr, mapped, sizeof mapped) == 0)
+    g_snprintf(out, cap, "%u.%u.%u.%u:%u", addr[12], addr[13], addr[14], addr[15], port);
+  else {
+    GString *s = g_string_new("[");
+    for (unsigned i = 0; i < PVA_ADDRESS_LEN; i += 2)
+      g_string_append_printf(s, "%s%x", i ? ":" : "", (addr[i] << 8) | addr[i + 1]);
+    g_snprintf(out, cap, "%s]:%u", s->str, port);
+    g_string_free(s, TRUE);
+  }
+}
+
+static void
+pva_log_search(const ss_instance *inst, pva_reader *r, const char *from)
+{
+  uint32_t seq, n_protocols, id;
+  uint16_t port, n_channels;
+  uint8_t addr[PVA_ADDRESS_LEN];
+  gboolean is_null;
+  g_autoptr(GString) names = g_string_new(NULL);
+  if (!pva_read_u32(r, &seq) || !pva_skip(r, PVA_SEARCH_FLAGS_LEN + PVA_SEARCH_RESERVED) ||
+      r->left < PVA_ADDRESS_LEN)
+    return;
+  memcpy(addr, r->p, PVA_ADDRESS_LEN);
+  if (!pva_skip(r, PVA_ADDRESS_LEN) || !pva_read_u16(r, &port) ||
+      !pva_read_size(r, &n_protocols, &is_null))
+    return;
+  for (uint32_t i = 0; i < n_protocols; i++) {
+    g_autoptr(GString) skip = g_string_new(NULL);
+    if (!pva_read_string(r, skip))
+      return;
+  }
+  if (!pva_read_u16(r, &n_channels))
+    return;
+  for (unsigned i = 0; i < n_channels; i++) {
+    if (names->len)
+      g_string_append_c(names, ',');
+    if (!pva_read_u32(r, &id) || !pva_read_string(r, names))
+      return;
+  }
+  char seq_text[16], reply[80];
+  g_snprintf(seq_text, sizeof seq_text, "%u", seq);
+  pva_format_address(addr, port, reply, sizeof reply);
+  SS_LOG(ss_instance_get_log_domain(inst), G_LOG_LEVEL_INFO, "PVA search",
+         "INSTANCE", ss_instance_get_name(inst), "FROM", from, "SEQUENCE", seq_text,
+         "REPLY_TO", reply, "CHANNELS", names->str);
+}
+
+static void
+pva_log_beacon(const ss_instance *inst, pva_reader *r, const char *from)
+{
+  uint8_t addr[PVA_ADDRESS_LEN];
+  uint16_t port;
+  char guid[2 * PVA_GUID_LEN + 1], server[80];
+  if (r->left < PVA_GUID_LEN + PVA_BEACON_MISC_LEN + PVA_ADDRESS_LEN)
+    return;
+  for (unsigned i = 0; i < PVA_GUID_LEN; i++)
+    g_snprintf(guid + 2 * i, 3, "%02x", r->p[i]);
+  pva_skip(r, PVA_GUID_LEN + PVA_BEACON_MISC_LEN);
+  memcpy(addr, r->p, PVA_ADDRESS_LEN);
+  pva_skip(r, PVA_ADDRESS_LEN);
+  g_autoptr(GString) protocol = g_string_new(NULL);
+  if (!pva_read_u16(r, &port) || !pva_read_string(r, protocol))
+    return;
+  pva_format_address(addr, port, server, sizeof server);
+  SS_LOG(ss_instance_get_log_domain(inst), G_LOG_LEVEL_INFO, "PVA beacon",
+         "INSTANCE", ss_instance_get_name(inst), "FROM", from, "GUID", guid, "SERVER", server,
+         "PROTOCOL", protocol->str);
+}
+
+/* Logs each search and beacon of a datagram at info; anything that does
+ * not decode is skipped (pva_check_datagram() judges, this only tells). */
+static void
+pva_log_datagram(const ss_instance *inst, const ss_packet *pkt)
+{
+  char from[32];
+  const uint8_t *a = (const uint8_t *) &pkt->ip_src;
+  g_snprintf(from, sizeof from, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], pkt->udp_src_port);
+  size_t off = 0;
+  while (pkt->payload && pkt->payload_len - off >= PVA_HEADER_LEN) {
+    const uint8_t *h = pkt->payload + off;
+    gboolean big_endian = (h[2] & PVA_FLAG_BIG_ENDIAN) != 0;
+    uint32_t size = pva_get_u32(h + 4, big_endian);
+    if (h[0] != PVA_MAGIC || size > pkt->payload_len - off - PVA_HEADER_LEN)
+      return;
+    pva_reader body = { h + PVA_HEADER_LEN, size, big_endian };
+    if (!(h[2] & (PVA_FLAG_CONTROL | PVA_FLAG_SEGMENT_MASK))) {
+      if (h[3] == PVA_CMD_SEARCH)
+        pva_log_search(inst, &body, from);
+      else if (h[3] == PVA_CMD_BEACON)
+        pva_log_beacon(inst, &body, from);
+    }
+    off += PVA_HEADER_LEN + (size_t) size;
+  }
+}
+
 /* --- the plugin ---------------------------------------------------------- */
 
 typedef struct {
   ss_instance *inst;
   gboolean allow_beacons;
+  gboolean log_only;
 } pva_search_state;
 
 static void *
@@ -312,6 +429,7 @@ pva_search_new(ss_instance *inst, GError **error)
 
   state->inst = inst;
   state->allow_beacons = ss_instance_get_bool(inst, "allow_beacons");
+  state->log_only = ss_instance_get_bool(inst, "log_only");
   return state;
 }
 
@@ -325,6 +443,11 @@ static ss_verdict
 pva_search_filter(void *data, ss_packet *pkt)
 {
   pva_search_state *state = data;
+  if (state->log_only) {
+    if (ss_log_enabled(G_LOG_LEVEL_INFO))
+      pva_log_datagram(state->inst, pkt);
+    return SS_VERDICT_PASS;
+  }
   pva_check check = pva_check_datagram(pkt->payload, pkt->payload_len, state->allow_beacons);
 
   if (check == PVA_OK)
@@ -343,6 +466,11 @@ static const ss_plugin_key pva_search_keys[] = {
     "Also pass well-formed PVA beacons (servers announcing themselves).  Off by "
     "default: a client finds a server by searching, and relayed beacons only add "
     "traffic on every segment.",
+    0, 0, { NULL, NULL } },
+  { "log_only", SS_KEY_BOOL, "false",
+    "Drop nothing: log each PVA search (sequence, reply address, channel names) and beacon "
+    "(GUID, server) at info instead.  snowsignal --decode-pvaccess puts one in front of the "
+    "outbound chain, as SnowSignal's flag of that name does.",
     0, 0, { NULL, NULL } },
   SS_KEY_END
 };

@@ -46,6 +46,8 @@
  * it caps the size at net.core.rmem_max, and the relay says so at start. */
 #define MESH_RECV_BUFFER_BYTES (8 * 1024 * 1024)
 #define MESH_STRANGER_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+/* The least MTU IPv4 allows (RFC 791). */
+#define MESH_MIN_FRAGMENT_MTU 68
 
 typedef struct {
   ss_instance *inst;
@@ -54,6 +56,7 @@ typedef struct {
   char *bind_address;
   gboolean accept_strangers;
   gboolean require_peer_port;
+  unsigned fragment_mtu;        /* 0: send datagrams whole */
   int fd;
   GSource *source;
   gint64 last_stranger_log_us;
@@ -91,6 +94,11 @@ static const ss_plugin_key udp_mesh_keys[] = {
     "Hear a peer only from its mesh port (the port it is sent to): snowsignal sends from it, "
     "SnowSignal 0.1.x from a random port, so leave this off in a mesh that has it",
     0, 0, { NULL, NULL } },
+  { "fragment_mtu", SS_KEY_INT, "0",
+    "0: send each datagram whole. Else send a datagram longer than this (IP bytes) as IPv4 "
+    "fragments of it, one mesh datagram each, as SnowSignal 0.1.2 and later do and need "
+    "(they cannot emit a frame longer than their MTU); 1500 in a mesh that has them",
+    0, 65535, { NULL, NULL } },
   SS_KEY_END
 };
 
@@ -112,6 +120,17 @@ udp_mesh_new(ss_instance *inst, GError **error)
   m->bind_address = g_strdup(bind_address);
   m->accept_strangers = ss_instance_get_bool(inst, "accept_strangers");
   m->require_peer_port = ss_instance_get_bool(inst, "require_peer_port");
+  int64_t mtu = ss_instance_get_int(inst, "fragment_mtu");
+  if (mtu != 0 && mtu < MESH_MIN_FRAGMENT_MTU) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                "fragment_mtu %" G_GINT64_FORMAT " (%s) is below %d, the least IPv4 allows; "
+                "use 0 (whole datagrams) or the peers' MTU, 1500 on Ethernet",
+                mtu, ss_instance_get_key_origin(inst, "fragment_mtu"), MESH_MIN_FRAGMENT_MTU);
+    g_free(m->bind_address);
+    g_free(m);
+    return NULL;
+  }
+  m->fragment_mtu = (unsigned) mtu;
   m->fd = -1;
   return m;
 }
@@ -305,18 +324,17 @@ udp_mesh_stop(void *data)
 
 /* Queues one datagram per peer; the frame is copied once, since the core
  * reuses its buffer as soon as send() returns. */
+/* Queues one frame for every peer. */
 static void
-udp_mesh_send(void *data, const ss_packet *pkt)
+queue_frame(const uint8_t *bytes, size_t len, void *data)
 {
   udp_mesh *m = data;
   const GPtrArray *peers = ss_instance_get_peers(m->inst);
-  if (peers->len == 0 || m->fd < 0)
-    return;
-  if (m->tx_frames_used + pkt->len > MESH_SEND_BYTES)
+  if (m->tx_frames_used + len > MESH_SEND_BYTES)
     udp_mesh_flush(m);
   uint8_t *frame = m->tx_frames + m->tx_frames_used;
-  memcpy(frame, pkt->frame, pkt->len);
-  m->tx_frames_used += pkt->len;
+  memcpy(frame, bytes, len);
+  m->tx_frames_used += len;
   for (guint i = 0; i < peers->len; i++) {
     if (m->n_queued == MESH_SEND_SLOTS)
       send_queued(m);
@@ -327,11 +345,29 @@ udp_mesh_send(void *data, const ss_packet *pkt)
     if (m->tx_to[q].sin_port == 0)
       m->tx_to[q].sin_port = htons(m->port);
     m->tx_iov[q][0] = (struct iovec) { (void *) SS_MESH_MAGIC, SS_MESH_MAGIC_LEN };
-    m->tx_iov[q][1] = (struct iovec) { frame, pkt->len };
+    m->tx_iov[q][1] = (struct iovec) { frame, len };
     m->tx_msgs[q].msg_hdr = (struct msghdr) { .msg_name = &m->tx_to[q],
                                               .msg_namelen = sizeof m->tx_to[q],
                                               .msg_iov = m->tx_iov[q], .msg_iovlen = 2 };
   }
+}
+
+static void
+udp_mesh_send(void *data, const ss_packet *pkt)
+{
+  udp_mesh *m = data;
+  const GPtrArray *peers = ss_instance_get_peers(m->inst);
+  if (peers->len == 0 || m->fd < 0)
+    return;
+  if (m->fragment_mtu && pkt->ip_total_len > m->fragment_mtu) {
+    int n = ss_packet_fragment(pkt, m->fragment_mtu, queue_frame, m);
+    if (n > 0) {
+      ss_instance_count(m->inst, "sent_fragmented", 1);
+      return;
+    }
+    /* Don't Fragment: as whole as it came. */
+  }
+  queue_frame(pkt->frame, pkt->len, m);
 }
 
 static const ss_plugin_desc udp_mesh_desc = {

@@ -113,6 +113,22 @@ const uint8_t *ss_mesh_decode(const uint8_t *msg, size_t len, size_t *frame_len)
 /* TRUE when the Ethernet destination is ff:ff:ff:ff:ff:ff. */
 gboolean ss_packet_is_eth_broadcast(const ss_packet *pkt);
 
+/* Receives one frame from ss_packet_fragment(); @frame is valid only during
+ * the call. */
+typedef void (*ss_packet_fragment_fn)(const uint8_t *frame, size_t len, void *user);
+
+/* Cuts the whole UDP datagram of @pkt (parsed with SS_PARSE_OK) into IPv4
+ * fragments of at most @mtu bytes of IP datagram each, as a host on a
+ * segment of that MTU would send it, and hands each frame to @emit, first
+ * fragment first: checksums are computed on the way (those of @pkt may be
+ * partial), @pkt is not changed.  A datagram that fits is handed over
+ * whole.  Returns the number of frames, or -1 with none handed over when
+ * Don't Fragment is set and it does not fit, or @mtu is below 68 (the
+ * least IPv4 allows).  For transports that talk to relays which cannot
+ * emit a datagram longer than their MTU (SnowSignal 0.1.2 and later).
+ * Uses buffers of the core: call it from the relay's main loop only. */
+int ss_packet_fragment(const ss_packet *pkt, unsigned mtu, ss_packet_fragment_fn emit, void *user);
+
 G_END_DECLS
 
 #endif /* SNOWSIGNAL_PACKET_H */

@@ -67,7 +67,9 @@ typedef enum {
   SS_DELIVER_EMITTED = 0,  /* passed the inbound chain and queued for broadcast on the
                             * segment (sent in a batch before the loop next waits; a
                             * send that fails then is counted and logged by the core) */
-  SS_DELIVER_DROPPED,      /* dropped by the inbound chain */
+  SS_DELIVER_DROPPED,      /* not emitted, and not wrong: dropped by the inbound chain,
+                            * emitted already (a duplicate), over peer_rate_limit,
+                            * or an IPv4 fragment kept until its datagram is whole */
   SS_DELIVER_INVALID,      /* not a frame the relay may emit; counted and logged */
   SS_DELIVER_EMIT_FAILED   /* the segment send failed; counted and logged */
 } ss_deliver_result;

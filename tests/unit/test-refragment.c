@@ -114,6 +114,46 @@ round_trip(size_t payload_len, gboolean with_options, unsigned mtu)
   g_free(whole);
 }
 
+/* The public entry for transports: the packet as captured (UDP checksum
+ * left partial, as on veth) is untouched, and what comes out is the
+ * fragments of the datagram with a correct UDP checksum. */
+static void
+test_public_entry(void)
+{
+  collector c;
+  size_t len;
+  uint8_t *whole = ss_fb_whole(3000, NULL, 0, 7, &len);
+  g_assert_true(ss_fb_udp_csum_ok(whole));
+  uint8_t *captured = g_memdup2(whole, len);
+  uint8_t *udp = captured + SS_ETH_HLEN + SS_IPV4_MIN_HLEN;
+  ss_put_be16(udp + 6, 0x1234);  /* a partial checksum */
+  uint8_t *before = g_memdup2(captured, len);
+  ss_packet pkt;
+  g_assert_cmpint(ss_packet_parse(&pkt, captured, len, SS_DIRECTION_OUTBOUND), ==, SS_PARSE_OK);
+  collector_init(&c);
+  int n = ss_packet_fragment(&pkt, 1500, collect, &c);
+  g_assert_cmpint(n, ==, 3);
+  g_assert_cmpint(n, ==, (int) c.frames->len);
+  g_assert_cmpmem(captured, len, before, len);
+  check_fragments(&c, whole, len, 1500, FALSE);
+  g_ptr_array_unref(c.frames);
+
+  /* Fits: handed over whole.  DF and a too small MTU: -1, nothing. */
+  collector_init(&c);
+  g_assert_cmpint(ss_packet_fragment(&pkt, 9000, collect, &c), ==, 1);
+  g_assert_cmpuint(c.frames->len, ==, 1);
+  g_assert_cmpint(ss_packet_fragment(&pkt, 67, collect, &c), ==, -1);
+  uint8_t *ip = captured + SS_ETH_HLEN;
+  ss_put_be16(ip + 6, SS_IPV4_FLAG_DF);
+  g_assert_cmpint(ss_packet_parse(&pkt, captured, len, SS_DIRECTION_OUTBOUND), ==, SS_PARSE_OK);
+  g_assert_cmpint(ss_packet_fragment(&pkt, 1500, collect, &c), ==, -1);
+  g_assert_cmpuint(c.frames->len, ==, 1);
+  g_ptr_array_unref(c.frames);
+  g_free(before);
+  g_free(captured);
+  g_free(whole);
+}
+
 static void
 test_round_trips(void)
 {
@@ -263,5 +303,6 @@ main(int argc, char **argv)
   g_test_add_func("/refragment/one-past-mtu", test_one_past_mtu);
   g_test_add_func("/refragment/refuses", test_refuses);
   g_test_add_func("/refragment/split-a-fragment", test_split_a_fragment);
+  g_test_add_func("/refragment/public-entry", test_public_entry);
   return g_test_run();
 }
