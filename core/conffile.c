@@ -162,31 +162,41 @@ read_bool(const ss_conf *conf, const config_setting_t *s, gboolean *out, GError 
   return TRUE;
 }
 
+/* A port or a list of ports, 1 to SS_MAX_BROADCAST_PORTS of them, as
+ * setting @what. */
 static gboolean
-read_ports(ss_conf *conf, const config_setting_t *s, GError **error)
+read_port_list(ss_conf *conf, const config_setting_t *s, const char *what, uint16_t *ports,
+               unsigned *n_ports, GError **error)
 {
   int64_t v;
   if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64) {
     if (!read_int(conf, s, 1, 65535, &v, error))
       return FALSE;
-    conf->broadcast_ports[0] = (uint16_t) v;
-    conf->n_broadcast_ports = 1;
+    ports[0] = (uint16_t) v;
+    *n_ports = 1;
     return TRUE;
   }
   if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
-    return fail(error, conf, s, "'broadcast_ports' must be a port or a list like [ 5076, 5064 ]");
+    return fail(error, conf, s, "'%s' must be a port or a list like [ 5076, 5064 ]", what);
   int n = config_setting_length(s);
   if (n == 0 || n > SS_MAX_BROADCAST_PORTS)
-    return fail(error, conf, s, "'broadcast_ports' must list 1 to %d ports, not %d",
+    return fail(error, conf, s, "'%s' must list 1 to %d ports, not %d", what,
                 SS_MAX_BROADCAST_PORTS, n);
   for (int i = 0; i < n; i++) {
     const config_setting_t *e = config_setting_get_elem(s, i);
     if (!read_int(conf, e, 1, 65535, &v, error))
       return FALSE;
-    conf->broadcast_ports[i] = (uint16_t) v;
+    ports[i] = (uint16_t) v;
   }
-  conf->n_broadcast_ports = (unsigned) n;
+  *n_ports = (unsigned) n;
   return TRUE;
+}
+
+static gboolean
+read_ports(ss_conf *conf, const config_setting_t *s, GError **error)
+{
+  return read_port_list(conf, s, "broadcast_ports", conf->broadcast_ports,
+                        &conf->n_broadcast_ports, error);
 }
 
 static void
@@ -207,6 +217,7 @@ instance_free(gpointer p)
   g_free(inst->name);
   g_free(inst->plugin);
   g_free(inst->origin);
+  g_free(inst->ports_origin);
   g_ptr_array_unref(inst->values);
   g_free(inst);
 }
@@ -280,6 +291,14 @@ read_instance(ss_conf *conf, const config_setting_t *g, GError **error)
     const char *key = config_setting_name(m);
     if (strcmp(key, "name") == 0 || strcmp(key, "plugin") == 0)
       continue;
+    /* The core's own setting of a filter instance, not the plugin's. */
+    if (strcmp(key, SS_INSTANCE_PORTS_KEY) == 0) {
+      if (!read_port_list(conf, m, SS_INSTANCE_PORTS_KEY, inst->ports, &inst->n_ports, error))
+        return FALSE;
+      g_free(inst->ports_origin);
+      inst->ports_origin = origin_of(conf, m);
+      continue;
+    }
     if (!read_instance_value(conf, m, inst, error))
       return FALSE;
   }

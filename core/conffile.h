@@ -52,11 +52,19 @@ typedef struct {
   char *origin;           /* "file:line" */
 } ss_conf_value;
 
+/* The setting every filter instance takes besides its plugin's: the UDP
+ * destination ports it runs for (none: all), so that one relay can pass
+ * PVA through pva-search and CA through ca-search in one chain. */
+#define SS_INSTANCE_PORTS_KEY "ports"
+
 typedef struct {
   char *name;
   char *plugin;
   char *origin;           /* "file:line" of the instance group */
   GPtrArray *values;      /* ss_conf_value * */
+  uint16_t ports[SS_MAX_BROADCAST_PORTS];
+  unsigned n_ports;       /* 0: every port */
+  char *ports_origin;
 } ss_conf_instance;
 
 /* A list of instance names (a chain or the transports) and where it was set. */

@@ -39,7 +39,42 @@ build_chain(ss_relay *relay, const ss_conf_list *list, const char *what, ss_chai
     ss_instance *inst = ss_relay_find_instance(relay, *n);
     if (ss_instance_get_plugin(inst)->desc->kind != SS_PLUGIN_FILTER)
       return kind_error(error, list, what, *n, "filter");
-    ss_chain_append(chain, inst);
+    const ss_conf_instance *ci = ss_conf_find_instance(relay->conf, *n);
+    ss_chain_append(chain, inst, ci->ports, ci->n_ports);
+  }
+  return TRUE;
+}
+
+/* "ports" is for filters; a filter's ports that the relay does not relay
+ * mean the filter never runs for them. */
+static gboolean
+check_instance_ports(ss_relay *relay, GError **error)
+{
+  const ss_conf *conf = relay->conf;
+  for (guint i = 0; i < conf->instances->len; i++) {
+    const ss_conf_instance *ci = g_ptr_array_index(conf->instances, i);
+    if (!ci->n_ports)
+      continue;
+    ss_instance *inst = ss_relay_find_instance(relay, ci->name);
+    if (ss_instance_get_plugin(inst)->desc->kind != SS_PLUGIN_FILTER) {
+      g_set_error(error, SS_CONF_ERROR, SS_CONF_ERROR_INVALID,
+                  "%s: 'ports' is a setting of filter instances; '%s' is a transport "
+                  "(its plugin's port setting is 'port')", ci->ports_origin, ci->name);
+      return FALSE;
+    }
+    for (unsigned p = 0; p < ci->n_ports; p++) {
+      gboolean relayed = FALSE;
+      for (unsigned b = 0; b < conf->n_broadcast_ports; b++)
+        relayed |= conf->broadcast_ports[b] == ci->ports[p];
+      if (!relayed) {
+        char port[8];
+        g_snprintf(port, sizeof port, "%u", ci->ports[p]);
+        SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+               "an instance's ports lists a port the relay does not relay; it never runs for it",
+               "INSTANCE", ci->name, "PORT", port, "ORIGIN", ci->ports_origin,
+               "HINT", "add the port to broadcast_ports");
+      }
+    }
   }
   return TRUE;
 }
@@ -138,7 +173,7 @@ ss_relay_new_with_loader(ss_conf *conf, ss_loader *loader, GError **error)
   if (!relay->peers || !create_instances(relay, error) ||
       !build_chain(relay, &conf->outbound, "outbound", relay->outbound, error) ||
       !build_chain(relay, &conf->inbound, "inbound", relay->inbound, error) ||
-      !build_transports(relay, error)) {
+      !build_transports(relay, error) || !check_instance_ports(relay, error)) {
     ss_relay_free(relay);
     return NULL;
   }

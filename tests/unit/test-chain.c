@@ -123,6 +123,68 @@ test_empty_chain_passes(void)
   ss_relay_free(relay);
 }
 
+static ss_relay *
+relay_from(const char *text, GError **error)
+{
+  ss_conf *conf = ss_conf_load_string(text, "c.conf", error);
+  return conf ? ss_relay_new(conf, error) : NULL;
+}
+
+static void
+run_port(ss_relay *relay, uint16_t port, ss_verdict expect)
+{
+  ss_packet pkt;
+  memset(&pkt, 0, sizeof pkt);
+  pkt.udp_dst_port = port;
+  const ss_chain *chain = ss_relay_get_chain(relay, SS_DIRECTION_OUTBOUND);
+  g_assert_cmpint(ss_chain_run((ss_chain *) chain, &pkt), ==, expect);
+}
+
+/* An instance with "ports" runs only for frames to those ports: one chain
+ * carries 5076 through one filter and 5064 through another. */
+static void
+test_ports(void)
+{
+  GError *error = NULL;
+  ss_relay *relay = relay_from(
+    "version = 1;\nbroadcast_ports = [ 5076, 5064, 5065 ];\n"
+    "instances = (\n"
+    "  { name = \"f0\"; plugin = \"fixture-good\"; verdict = 0; },\n"
+    "  { name = \"f1\"; plugin = \"fixture-good\"; verdict = 1; ports = 5076; },\n"
+    "  { name = \"f2\"; plugin = \"fixture-good\"; verdict = 0; ports = [ 5064, 5065 ]; }\n"
+    ");\noutbound = [ \"f0\", \"f1\", \"f2\" ];\n", &error);
+  g_assert_no_error(error);
+  run_port(relay, 5076, SS_VERDICT_DROP);
+  run_port(relay, 5064, SS_VERDICT_PASS);
+  run_port(relay, 5065, SS_VERDICT_PASS);
+  g_assert_cmpuint(counters(relay, 0)->seen, ==, 3);
+  g_assert_cmpuint(counters(relay, 1)->seen, ==, 1);
+  g_assert_cmpuint(counters(relay, 1)->dropped, ==, 1);
+  g_assert_cmpuint(counters(relay, 2)->seen, ==, 2);
+  ss_relay_free(relay);
+
+  /* Errors name the file and line. */
+  static const struct {
+    const char *text, *expect[3];
+  } bad[] = {
+    { "version = 1;\ninstances = (\n { name = \"f\"; plugin = \"fixture-good\"; ports = \"x\"; }\n);\n",
+      { "c.conf:3", "'ports' must be a port or a list", NULL } },
+    { "version = 1;\ninstances = (\n { name = \"f\"; plugin = \"fixture-good\"; ports = 70000; }\n);\n",
+      { "c.conf:3", NULL, NULL } },
+    { "version = 1;\ninstances = (\n { name = \"m\"; plugin = \"udp-mesh\";\n   ports = 5076; }\n);\n"
+      "transports = [ \"m\" ];\n",
+      { "c.conf:4", "'ports' is a setting of filter instances", "'m' is a transport" } },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_assert_null(relay_from(bad[i].text, &error));
+    g_assert_nonnull(error);
+    for (size_t k = 0; k < 3 && bad[i].expect[k]; k++)
+      if (!strstr(error->message, bad[i].expect[k]))
+        g_error("case %zu: '%s' lacks '%s'", i, error->message, bad[i].expect[k]);
+    g_clear_error(&error);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -135,5 +197,6 @@ main(int argc, char **argv)
   g_test_add_func("/chain/unknown-verdict", test_unknown_verdict);
   g_test_add_func("/chain/extra-counters", test_extra_counters);
   g_test_add_func("/chain/empty", test_empty_chain_passes);
+  g_test_add_func("/chain/ports", test_ports);
   return g_test_run();
 }
