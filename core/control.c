@@ -1,6 +1,18 @@
 /* snowsignal - UDP broadcast relay
  * control.c: the local control socket.
  *
+ * Served on the relay's own loop, never blocking it: the listening socket
+ * and each client are GSockets in non-blocking mode, each with a source
+ * that wakes the loop when there is something to do.
+ *
+ *   accept ──▶ read the request line (as it trickles in) ──▶ render
+ *          ──▶ write the answer (as the client takes it) ──▶ close
+ *
+ * A client gets CONTROL_CLIENT_TIMEOUT_S for the whole exchange, and at
+ * most CONTROL_MAX_CLIENTS are served at once (the oldest gives way to a
+ * new one), so a slow, stuck or hostile client costs a little memory for
+ * a while and never stalls capture, the mesh or the watchdog.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <config.h>
@@ -11,28 +23,45 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <glib.h>
-#include <glib-unix.h>
+#include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
 
 #include <snowsignal/log.h>
 #include "control.h"
 #include "log.h"
 
-#define CONTROL_MODE        0660
+/* The socket is created with this mode (a umask around bind()), never
+ * chmod()ed after: between the two, the path could be replaced. */
+#define CONTROL_UMASK       0117  /* 0660 */
 #define CONTROL_DIR_MODE    0755
-#define CONTROL_BACKLOG     8
+#define CONTROL_BACKLOG     16
 #define CONTROL_REQUEST_MAX 64
-/* A client gets this long to send its line and take the answer: the loop
- * serving the relay must not wait on a stuck client for longer. */
-#define CONTROL_IO_TIMEOUT_MS 500
+#define CONTROL_MAX_CLIENTS 32
+#define CONTROL_CLIENT_TIMEOUT_S 10
+
+typedef struct control_client control_client;
 
 struct ss_control {
   char *path;
   char *made_dir;         /* the socket's directory, when created here */
-  int fd;
+  GSocket *socket;
   GSource *source;
+  GMainContext *context;
+  GQueue clients;         /* control_client, oldest first */
   ss_control_render_fn render;
   void *user;
+};
+
+struct control_client {
+  ss_control *control;
+  GList link;             /* in control->clients */
+  GSocket *socket;
+  GSource *io;            /* readable while reading, writable while writing */
+  GSource *deadline;
+  char request[CONTROL_REQUEST_MAX + 1];
+  size_t len;
+  char *answer;           /* NULL while reading */
+  size_t answer_len, sent;
 };
 
 static gboolean
@@ -49,60 +78,142 @@ fill_addr(struct sockaddr_un *sun, const char *path, GError **error)
   return TRUE;
 }
 
+/* ---- one client ---------------------------------------------------------- */
+
 static void
-set_timeouts(int fd)
+client_free(control_client *c)
 {
-  struct timeval tv = { 0, CONTROL_IO_TIMEOUT_MS * 1000 };
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  g_queue_unlink(&c->control->clients, &c->link);
+  g_source_destroy(c->io);
+  g_source_unref(c->io);
+  g_source_destroy(c->deadline);
+  g_source_unref(c->deadline);
+  g_socket_close(c->socket, NULL);
+  g_object_unref(c->socket);
+  g_free(c->answer);
+  g_free(c);
+}
+
+static gboolean on_client_io(GSocket *socket, GIOCondition cond, gpointer user_data);
+
+/* Waits for @cond on the client's socket (replacing what it waited for). */
+static void
+client_wait(control_client *c, GIOCondition cond)
+{
+  if (c->io) {
+    g_source_destroy(c->io);
+    g_source_unref(c->io);
+  }
+  c->io = g_socket_create_source(c->socket, cond, NULL);
+  g_source_set_callback(c->io, G_SOURCE_FUNC(on_client_io), c, NULL);
+  g_source_attach(c->io, c->control->context);
+}
+
+/* Sends what the socket takes now; TRUE when all of it is gone, or the
+ * client is (either way, the exchange is over). */
+static gboolean
+client_send(control_client *c)
+{
+  while (c->sent < c->answer_len) {
+    GError *error = NULL;
+    gssize n = g_socket_send(c->socket, c->answer + c->sent, c->answer_len - c->sent, NULL, &error);
+    if (n < 0) {
+      gboolean again = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      g_error_free(error);
+      return !again;
+    }
+    c->sent += (size_t) n;
+  }
+  return TRUE;
 }
 
 static void
-write_all(int fd, const char *text)
+client_answer(control_client *c)
 {
-  size_t len = strlen(text), off = 0;
-  while (off < len) {
-    /* MSG_NOSIGNAL: a client that hung up must not kill the relay. */
-    ssize_t n = send(fd, text + off, len - off, MSG_NOSIGNAL);
-    if (n <= 0)
-      return;
-    off += (size_t) n;
-  }
+  ss_control *control = c->control;
+  c->request[c->len] = '\0';
+  c->request[strcspn(c->request, "\r\n")] = '\0';
+  if (strcmp(c->request, "status") == 0 || strcmp(c->request, "status json") == 0)
+    c->answer = control->render(strcmp(c->request, "status json") == 0, control->user);
+  else
+    c->answer = g_strdup("error: unknown request; send \"status\" or \"status json\"\n");
+  c->answer_len = strlen(c->answer);
+  if (client_send(c))
+    client_free(c);
+  else
+    client_wait(c, G_IO_OUT);
 }
 
-static void
-serve_client(ss_control *control, int fd)
+/* Reads what has come; TRUE when the request is complete (a line, as much
+ * as a request may be, or the client's end of it). */
+static gboolean
+client_read(control_client *c, gboolean *gone)
 {
-  char req[CONTROL_REQUEST_MAX + 1];
-  size_t len = 0;
-  set_timeouts(fd);
-  while (len < CONTROL_REQUEST_MAX && !memchr(req, '\n', len)) {
-    ssize_t n = read(fd, req + len, CONTROL_REQUEST_MAX - len);
-    if (n <= 0)
-      break;
-    len += (size_t) n;
+  GError *error = NULL;
+  gssize n = g_socket_receive(c->socket, c->request + c->len, CONTROL_REQUEST_MAX - c->len, NULL,
+                              &error);
+  if (n < 0) {
+    *gone = !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+    g_error_free(error);
+    return FALSE;
   }
-  req[len] = '\0';
-  req[strcspn(req, "\r\n")] = '\0';
-  if (strcmp(req, "status") == 0 || strcmp(req, "status json") == 0) {
-    g_autofree char *answer = control->render(strcmp(req, "status json") == 0, control->user);
-    write_all(fd, answer);
-  } else {
-    write_all(fd, "error: unknown request; send \"status\" or \"status json\"\n");
-  }
+  c->len += (size_t) n;
+  return n == 0 || c->len == CONTROL_REQUEST_MAX || memchr(c->request, '\n', c->len);
 }
 
 static gboolean
-on_accept(gint fd, GIOCondition cond, gpointer user_data)
+on_client_io(GSocket *socket, GIOCondition cond, gpointer user_data)
 {
-  ss_control *control = user_data;
-  int client;
-  while ((client = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-    serve_client(control, client);
-    close(client);
+  control_client *c = user_data;
+  gboolean gone = FALSE;
+  if (c->answer) {
+    if (client_send(c))
+      client_free(c);
+    return G_SOURCE_CONTINUE; /* removed by client_free() or client_wait() */
   }
+  if (client_read(c, &gone))
+    client_answer(c);
+  else if (gone)
+    client_free(c);
   return G_SOURCE_CONTINUE;
 }
+
+static gboolean
+on_client_deadline(gpointer user_data)
+{
+  client_free(user_data);
+  return G_SOURCE_CONTINUE; /* destroyed by client_free() */
+}
+
+static void
+client_new(ss_control *control, GSocket *socket)
+{
+  if (control->clients.length >= CONTROL_MAX_CLIENTS)
+    client_free(g_queue_peek_head_link(&control->clients)->data);
+  control_client *c = g_new0(control_client, 1);
+  c->control = control;
+  c->link.data = c;
+  g_queue_push_tail_link(&control->clients, &c->link);
+  c->socket = socket;
+  g_socket_set_blocking(socket, FALSE);
+  c->deadline = g_timeout_source_new_seconds(CONTROL_CLIENT_TIMEOUT_S);
+  g_source_set_callback(c->deadline, on_client_deadline, c, NULL);
+  g_source_attach(c->deadline, control->context);
+  client_wait(c, G_IO_IN);
+}
+
+static gboolean
+on_accept(GSocket *socket, GIOCondition cond, gpointer user_data)
+{
+  ss_control *control = user_data;
+  GSocket *client;
+  /* A few at a time, so that a flood of connections cannot hold the loop. */
+  for (int i = 0; i < CONTROL_BACKLOG && (client = g_socket_accept(socket, NULL, NULL)); i++)
+    client_new(control, client);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- the socket ----------------------------------------------------------- */
 
 /* Removes @path only when it is a socket: never another file by mistake. */
 static gboolean
@@ -134,6 +245,32 @@ remove_stale(const char *path, GError **error)
   return TRUE;
 }
 
+/* A listening socket at @path, mode 0660 from its creation. */
+static GSocket *
+listen_at(const char *path, GError **error)
+{
+  GError *e = NULL;
+  GSocket *s = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &e);
+  if (s) {
+    GSocketAddress *addr = g_unix_socket_address_new(path);
+    /* The relay has no other thread yet that creates files. */
+    mode_t mask = umask(CONTROL_UMASK);
+    gboolean bound = g_socket_bind(s, addr, FALSE, &e);
+    umask(mask);
+    g_object_unref(addr);
+    g_socket_set_listen_backlog(s, CONTROL_BACKLOG);
+    if (bound && g_socket_listen(s, &e)) {
+      g_socket_set_blocking(s, FALSE);
+      return s;
+    }
+    g_object_unref(s);
+  }
+  g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot open the control socket %s: %s",
+              path, e->message);
+  g_error_free(e);
+  return NULL;
+}
+
 ss_control *
 ss_control_new(const char *path, GMainContext *context, ss_control_render_fn render, void *user,
                GError **error)
@@ -148,24 +285,20 @@ ss_control_new(const char *path, GMainContext *context, ss_control_render_fn ren
                 "cannot create the directory %s for the control socket: %s", dir, g_strerror(errno));
     return NULL;
   }
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0 || bind(fd, (struct sockaddr *) &sun, sizeof sun) < 0 ||
-      chmod(path, CONTROL_MODE) < 0 || listen(fd, CONTROL_BACKLOG) < 0) {
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
-                "cannot open the control socket %s: %s", path, g_strerror(errno));
-    if (fd >= 0)
-      close(fd);
+  GSocket *socket = listen_at(path, error);
+  if (!socket)
     return NULL;
-  }
   ss_control *control = g_new0(ss_control, 1);
   control->path = g_strdup(path);
   control->made_dir = dir_existed ? NULL : g_steal_pointer(&dir);
-  control->fd = fd;
+  control->socket = socket;
+  control->context = g_main_context_ref(context ? context : g_main_context_default());
   control->render = render;
   control->user = user;
-  control->source = g_unix_fd_source_new(fd, G_IO_IN);
+  g_queue_init(&control->clients);
+  control->source = g_socket_create_source(socket, G_IO_IN, NULL);
   g_source_set_callback(control->source, G_SOURCE_FUNC(on_accept), control, NULL);
-  g_source_attach(control->source, context);
+  g_source_attach(control->source, control->context);
   return control;
 }
 
@@ -174,10 +307,14 @@ ss_control_free(ss_control *control)
 {
   if (!control)
     return;
+  while (control->clients.head)
+    client_free(control->clients.head->data);
   g_source_destroy(control->source);
   g_source_unref(control->source);
-  close(control->fd);
+  g_socket_close(control->socket, NULL);
+  g_object_unref(control->socket);
   unlink(control->path);
+  g_main_context_unref(control->context);
   g_free(control->path);
   g_free(control->made_dir);
   g_free(control);
@@ -199,6 +336,20 @@ const char *
 ss_control_get_path(const ss_control *control)
 {
   return control->path;
+}
+
+/* ---- the client side (`snowsignal status`) --------------------------------- */
+
+static void
+write_all(int fd, const char *text)
+{
+  size_t len = strlen(text), off = 0;
+  while (off < len) {
+    ssize_t n = send(fd, text + off, len - off, MSG_NOSIGNAL);
+    if (n <= 0)
+      return;
+    off += (size_t) n;
+  }
 }
 
 gboolean

@@ -11,7 +11,11 @@
 #include "peer-set.h"
 #include "status.h"
 
-/* ---- JSON, just what the status needs ---------------------------------- */
+/* ---- JSON, just what the status needs ----------------------------------
+ *
+ * Written by hand rather than with json-glib: the document is flat
+ * numbers and strings in a fixed order, and the one thing a generator
+ * would add, escaping, is json_string() below. */
 
 static void
 json_string(GString *out, const char *s)
@@ -20,6 +24,12 @@ json_string(GString *out, const char *s)
     g_string_append(out, "null");
     return;
   }
+  /* JSON is UTF-8: a configuration path, an interface or peer name or an
+   * error message in another encoding has its invalid bytes replaced
+   * (U+FFFD), so the answer always parses. */
+  g_autofree char *valid = g_utf8_validate(s, -1, NULL) ? NULL : g_utf8_make_valid(s, -1);
+  if (valid)
+    s = valid;
   g_string_append_c(out, '"');
   for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
     if (*c == '"' || *c == '\\')

@@ -9,6 +9,7 @@ CORE_TESTS = \
 	tests/unit/test-options \
 	tests/unit/test-notify \
 	tests/unit/test-log \
+	tests/unit/test-control \
 	tests/unit/test-resolve
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
@@ -21,6 +22,7 @@ tests_unit_test_chain_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_options_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_resolve_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_log_LDADD = $(CORE_TEST_LDADD)
+tests_unit_test_control_LDADD = $(CORE_TEST_LDADD)
 # The daemon's notify.c (included by the test, which is its manager).
 tests_unit_test_notify_LDADD = $(CORE_TEST_LDADD)
 
@@ -43,6 +45,10 @@ dist_check_SCRIPTS += tests/integration/overflow.sh
 # The status subcommand over the control socket; dropping root (--user).
 TESTS += tests/integration/status-and-user.sh
 dist_check_SCRIPTS += tests/integration/status-and-user.sh
+
+# The control socket under slow and silent clients while traffic flows.
+TESTS += tests/integration/control.sh
+dist_check_SCRIPTS += tests/integration/control.sh
 
 # The sd_notify protocol: READY, RELOADING, WATCHDOG, STOPPING to a
 # stand-in manager, over a path and an abstract socket.

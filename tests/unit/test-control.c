@@ -1,0 +1,212 @@
+/* snowsignal - UDP broadcast relay
+ * test-control.c: the control socket (core/control.c): created with its
+ * mode, never chmod()ed; served without blocking the loop on a client.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "control.h"
+
+#define LIMIT_S 20
+
+static char *
+render(gboolean json, void *user)
+{
+  (*(int *) user)++;
+  return g_strdup(json ? "{}\n" : "answer\n");
+}
+
+static char *
+make_dir(void)
+{
+  GError *error = NULL;
+  char *dir = g_dir_make_tmp("test-control-XXXXXX", &error);
+  g_assert_no_error(error);
+  return dir;
+}
+
+/* The socket is 0660 from its creation, whatever the process's umask: no
+ * chmod() after bind() (the path could be a symlink by then), so the
+ * directory sees the socket created and never its attributes changed. */
+static void
+test_mode_at_creation(void)
+{
+  g_autofree char *dir = make_dir();
+  g_autofree char *path = g_build_filename(dir, "control", NULL);
+  int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  g_assert_cmpint(watch, >=, 0);
+  g_assert_cmpint(inotify_add_watch(watch, dir, IN_CREATE | IN_ATTRIB), >=, 0);
+  mode_t mask = umask(0);
+  int calls = 0;
+  GError *error = NULL;
+  ss_control *control = ss_control_new(path, NULL, render, &calls, &error);
+  umask(mask);
+  g_assert_no_error(error);
+  struct stat st;
+  g_assert_cmpint(lstat(path, &st), ==, 0);
+  g_assert_true(S_ISSOCK(st.st_mode));
+  g_assert_cmpuint(st.st_mode & 07777, ==, 0660);
+  char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+  ssize_t n = read(watch, buf, sizeof buf);
+  g_assert_cmpint(n, >, 0);
+  gboolean created = FALSE;
+  for (char *p = buf; p < buf + n;) {
+    const struct inotify_event *ev = (const struct inotify_event *) p;
+    g_test_message("event mask 0x%x on %s", ev->mask, ev->len ? ev->name : "");
+    g_assert_false(ev->mask & IN_ATTRIB);
+    created |= (ev->mask & IN_CREATE) != 0;
+    p += sizeof *ev + ev->len;
+  }
+  g_assert_true(created);
+  close(watch);
+  ss_control_free(control);
+  g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+  g_rmdir(dir);
+}
+
+static int
+connect_to(const char *path)
+{
+  struct sockaddr_un sun = { .sun_family = AF_UNIX };
+  g_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  g_assert_cmpint(fd, >=, 0);
+  g_assert_cmpint(connect(fd, (struct sockaddr *) &sun, sizeof sun), ==, 0);
+  return fd;
+}
+
+static void
+send_text(int fd, const char *text)
+{
+  g_assert_cmpint(send(fd, text, strlen(text), MSG_NOSIGNAL), ==, (ssize_t) strlen(text));
+}
+
+static gboolean
+on_deadline(gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates the default context until @fd has its whole answer (the
+ * server closed it); the answer, bounded by LIMIT_S. */
+static char *
+answer_of(int fd)
+{
+  gboolean expired = FALSE;
+  GSource *deadline = g_timeout_source_new_seconds(LIMIT_S);
+  g_source_set_callback(deadline, on_deadline, &expired, NULL);
+  g_source_attach(deadline, NULL);
+  /* The client's end, watched on the same loop: the loop wakes when the
+   * server has written or closed. */
+  GString *out = g_string_new(NULL);
+  for (;;) {
+    char buf[256];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      g_string_append_len(out, buf, n);
+      continue;
+    }
+    if (n == 0 || errno != EAGAIN || expired)
+      break;
+    g_main_context_iteration(NULL, TRUE);
+  }
+  g_source_destroy(deadline);
+  g_source_unref(deadline);
+  g_assert_false(expired);
+  return g_string_free(out, FALSE);
+}
+
+/* A client that sends its request a byte at a time holds nothing up: the
+ * others are answered meanwhile, and it is answered once it is done. */
+static void
+test_slow_client(void)
+{
+  g_autofree char *dir = make_dir();
+  g_autofree char *path = g_build_filename(dir, "control", NULL);
+  int calls = 0;
+  GError *error = NULL;
+  ss_control *control = ss_control_new(path, NULL, render, &calls, &error);
+  g_assert_no_error(error);
+  /* The loop must wake for the server, and for each client's answer. */
+  int slow = connect_to(path);
+  send_text(slow, "st");
+  /* Let the server take the slow client and its first bytes. */
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  int quick = connect_to(path);
+  send_text(quick, "status json\n");
+  g_autofree char *quick_answer = answer_of(quick);
+  g_assert_cmpstr(quick_answer, ==, "{}\n");
+  g_assert_cmpint(calls, ==, 1);
+  send_text(slow, "a");
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  send_text(slow, "tus\n");
+  g_autofree char *slow_answer = answer_of(slow);
+  g_assert_cmpstr(slow_answer, ==, "answer\n");
+  g_assert_cmpint(calls, ==, 2);
+  close(slow);
+  close(quick);
+  ss_control_free(control);
+  g_rmdir(dir);
+}
+
+/* A client that asks and never reads, with an answer larger than its
+ * socket takes, holds nothing up either; freeing the control with such a
+ * client, and with one that sent nothing, leaves nothing behind. */
+static char *
+render_big(gboolean json, void *user)
+{
+  (*(int *) user)++;
+  char *text = g_malloc(8 << 20);
+  memset(text, 'x', (8 << 20) - 2);
+  text[(8 << 20) - 2] = '\n';
+  text[(8 << 20) - 1] = '\0';
+  return text;
+}
+
+static void
+test_stuck_reader(void)
+{
+  g_autofree char *dir = make_dir();
+  g_autofree char *path = g_build_filename(dir, "control", NULL);
+  int calls = 0;
+  GError *error = NULL;
+  ss_control *control = ss_control_new(path, NULL, render_big, &calls, &error);
+  g_assert_no_error(error);
+  int stuck = connect_to(path), silent = connect_to(path);
+  send_text(stuck, "status\n");
+  while (calls < 1)
+    g_main_context_iteration(NULL, TRUE);
+  int quick = connect_to(path);
+  send_text(quick, "bogus\n");
+  g_autofree char *answer = answer_of(quick);
+  g_assert_true(g_str_has_prefix(answer, "error: unknown request"));
+  ss_control_free(control);
+  close(stuck);
+  close(silent);
+  close(quick);
+  g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/control/mode-at-creation", test_mode_at_creation);
+  g_test_add_func("/control/slow-client", test_slow_client);
+  g_test_add_func("/control/stuck-reader", test_stuck_reader);
+  return g_test_run();
+}
