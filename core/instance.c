@@ -285,6 +285,14 @@ ss_instance_equivalent(const ss_instance *a, const ss_instance *b)
   return TRUE;
 }
 
+void
+ss_instance_reload(ss_instance *kept, ss_instance *fresh)
+{
+  const ss_plugin_desc *desc = kept->plugin->desc;
+  if (desc->instance_reload)
+    desc->instance_reload(kept->state, fresh->state);
+}
+
 const ss_plugin *
 ss_instance_get_plugin(const ss_instance *inst)
 {

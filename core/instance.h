@@ -45,6 +45,9 @@ void ss_instance_set_relay(ss_instance *inst, struct ss_relay *relay);
 /* TRUE when @a and @b run the same plugin with the same settings: a reload
  * keeps @a (its state, sockets and counters) instead of starting @b. */
 gboolean ss_instance_equivalent(const ss_instance *a, const ss_instance *b);
+/* @kept is kept across a reload in place of its equivalent @fresh (about
+ * to be freed): the plugin's instance_reload(), when it has one. */
+void ss_instance_reload(ss_instance *kept, ss_instance *fresh);
 const ss_plugin *ss_instance_get_plugin(const ss_instance *inst);
 const ss_counters *ss_instance_get_counters(const ss_instance *inst);
 

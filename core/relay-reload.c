@@ -33,6 +33,8 @@ adopt(ss_relay *relay, ss_relay *old, ss_instance *fresh, ss_instance *kept)
   g_ptr_array_remove(old->inbound->instances, kept);
   g_ptr_array_remove(old->transports, kept);
   ss_instance_set_relay(kept, relay);
+  /* Same settings, but the files they name may hold something new. */
+  ss_instance_reload(kept, fresh);
   ss_instance_free(fresh);
   SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "instance kept across the reload",
          "INSTANCE", ss_instance_get_name(kept));

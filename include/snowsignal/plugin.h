@@ -30,7 +30,7 @@ G_BEGIN_DECLS
  * Minor bumps only append fields (taken from the reserved space) or add
  * functions; anything else bumps the major. */
 #define SS_PLUGIN_ABI_MAJOR 1
-#define SS_PLUGIN_ABI_MINOR 0
+#define SS_PLUGIN_ABI_MINOR 1
 
 /* The verdict a filter returns for one packet.  A closed set: any other
  * value is counted as an error and stops the chain (the packet is dropped). */
@@ -114,8 +114,17 @@ typedef struct ss_plugin_desc {
    * transports open or close sessions here. */
   void (*peers_changed)(void *state);
 
+  /* Optional (ABI 1.1).  On reload, an instance whose settings did not
+   * change is kept running (its @state, sockets and counters); @fresh is
+   * the state instance_new() has just made from the new configuration,
+   * never started, and freed by instance_free() right after this call.
+   * A plugin whose settings name files takes what they hold now from
+   * @fresh, so a file changed under the same path takes effect (the dtls
+   * transport's keys).  Must not fail. */
+  void (*instance_reload)(void *state, void *fresh);
+
   /* Reserved: must be zero.  Later minor versions take fields from here. */
-  void *reserved[16];
+  void *reserved[15];
 } ss_plugin_desc;
 
 #define SS_PLUGIN_DESC_HEADER                                                  \
@@ -186,6 +195,16 @@ void ss_peer_note_sent(ss_peer *peer, const ss_instance *inst);
 void ss_peer_note_received(ss_peer *peer, const ss_instance *inst);
 void ss_peer_note_error(ss_peer *peer, const ss_instance *inst, const char *what);
 void ss_peer_set_state(ss_peer *peer, const ss_instance *inst, ss_peer_state state);
+/* Peer health, for transports that probe their peers (udp-mesh heartbeats,
+ * dtls keepalives): a probe answered after @rtt_us microseconds, or, with
+ * @rtt_us < 0, one that got no answer in time.  The core keeps the round
+ * trip figures (last, minimum, smoothed) and the losses for status, and
+ * once a peer has answered, its state follows the probes alone, with
+ * hysteresis: down after SS_PEER_DOWN_AFTER_LOST losses in a row, up again
+ * after SS_PEER_UP_AFTER_ANSWERED answers in a row; each change is logged. */
+#define SS_PEER_DOWN_AFTER_LOST    3
+#define SS_PEER_UP_AFTER_ANSWERED  2
+void ss_peer_note_heartbeat(ss_peer *peer, const ss_instance *inst, int64_t rtt_us);
 ss_peer_state ss_peer_get_state(const ss_peer *peer);
 const char *ss_peer_state_to_string(ss_peer_state state);
 

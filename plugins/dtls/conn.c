@@ -67,7 +67,8 @@ dtls_conn_setup(dtls_plugin *p, dtls_conn *conn)
   if (gnutls_init(&s, flags) < 0)
     return FALSE;
   conn->tls = s;
-  if (dtls_creds_apply(p->creds, s, conn->role) < 0)
+  conn->creds = dtls_creds_ref(p->creds);
+  if (dtls_creds_apply(conn->creds, s, conn->role) < 0)
     return FALSE;
   gnutls_session_set_ptr(s, conn);
   gnutls_transport_set_ptr(s, conn);
@@ -85,6 +86,8 @@ dtls_conn_free(dtls_conn *conn)
   if (conn->tls)
     gnutls_deinit(conn->tls);
   conn->tls = NULL;
+  /* After the session: GnuTLS points into these until it is gone. */
+  g_clear_pointer(&conn->creds, dtls_creds_unref);
 }
 
 /* Armed only while a handshake is under way: GnuTLS says when its next
@@ -174,7 +177,7 @@ established(dtls_plugin *p, dtls_conn *conn)
   slot->failures = 0;
   set_peer_state(p, slot, SS_PEER_UP);
   ss_instance_count(p->inst, rekey ? "rekeys" : "associations", 1);
-  g_autofree char *identity = dtls_creds_peer_identity(p->creds, conn->tls);
+  g_autofree char *identity = dtls_creds_peer_identity(conn->creds, conn->tls);
   g_autofree char *desc = gnutls_session_get_desc(conn->tls);
   char role[64];
   g_snprintf(role, sizeof role, "%s%s", conn->role == DTLS_ROLE_CLIENT ? "client" : "server",

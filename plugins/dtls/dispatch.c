@@ -21,13 +21,37 @@
 #define HELLO_RANDOM_LEN (sizeof ((dtls_conn *) 0)->hello_random)
 
 void
+dtls_addr_text(const struct sockaddr_in *addr, char *buf, size_t size)
+{
+  char host[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &addr->sin_addr, host, sizeof host);
+  g_snprintf(buf, size, "%s:%u", host, ntohs(addr->sin_port));
+}
+
+char *
+dtls_peer_text(const char *text)
+{
+  GString *out = g_string_sized_new(32);
+  size_t n = 0;
+  for (const unsigned char *c = (const unsigned char *) text; *c; c++, n++) {
+    if (n == DTLS_PEER_TEXT_MAX) {
+      g_string_append(out, "...");
+      break;
+    }
+    if (*c >= ' ' && *c < 0x7f && *c != '"' && *c != '\\')
+      g_string_append_c(out, (char) *c);
+    else
+      g_string_append_printf(out, "\\x%02x", *c);
+  }
+  return g_string_free(out, FALSE);
+}
+
+void
 dtls_log_addr(dtls_plugin *p, GLogLevelFlags level, const char *message,
               const struct sockaddr_in *addr, const char *key, const char *value)
 {
   char text[INET_ADDRSTRLEN + 8];
-  char host[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &addr->sin_addr, host, sizeof host);
-  g_snprintf(text, sizeof text, "%s:%u", host, ntohs(addr->sin_port));
+  dtls_addr_text(addr, text, sizeof text);
   SS_LOG(p->domain, level, message, "PEER", text, "INSTANCE", ss_instance_get_name(p->inst),
          key, value);
 }
@@ -151,6 +175,12 @@ no_session(dtls_plugin *p, dtls_slot *slot, const dtls_record_info *info)
   gboolean orphan = info->cls == DTLS_CLASS_PROTECTED ||
                     (info->cls == DTLS_CLASS_HANDSHAKE && slot && !slot->current);
   if (!orphan || !slot || !slot->keep || slot->pending || now < slot->next_attempt_us)
+    return;
+  /* In psk mode only the client presents an identity: out of the role rule
+   * this relay would be the client, and allowed_peers could not check the
+   * peer's.  The peer, the client by the rule, starts again itself once
+   * its keepalive finds the association gone. */
+  if (!slot->initiator && p->mode == DTLS_MODE_PSK && !dtls_allowed_is_empty(p->allowed))
     return;
   slot->next_attempt_us = now + (gint64) p->handshake_timeout_s * G_USEC_PER_SEC;
   dtls_conn_initiate(p, slot, now);

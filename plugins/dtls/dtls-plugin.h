@@ -16,6 +16,7 @@
 
 #include <snowsignal/snowsignal.h>
 
+#include "allowed.h"
 #include "session.h"
 
 #define DTLS_DEFAULT_PORT        "7125"
@@ -69,6 +70,7 @@ typedef struct {
   dtls_mode mode;
   char *psk_file, *psk_identity, *ca_file, *cert_file, *key_file;
   char **allowed_peers;
+  dtls_allowed *allowed;      /* allowed_peers parsed */
   guint handshake_timeout_s, keepalive_s, rekey_s, max_half_open;
   /* Running state. */
   dtls_creds *creds;
@@ -98,15 +100,28 @@ typedef struct {
   gnutls_datum_t cookie_key;
   gint64 last_stranger_log_us;
   gint64 last_oversize_log_us;
+  /* Lines about what a peer chose (its identity, its certificate). */
+  ss_log_limit wrong_address_log, unlisted_log;
 } dtls_plugin;
 
 /* creds.c */
+/* Reads the credentials files (%d/ under $CREDENTIALS_DIRECTORY) by
+ * content.  One reference, the caller's. */
 dtls_creds *dtls_creds_load(dtls_plugin *p, GError **error);
-void dtls_creds_free(dtls_creds *creds);
+dtls_creds *dtls_creds_ref(dtls_creds *creds);
+void dtls_creds_unref(dtls_creds *creds);
+/* TRUE when both were read from files of the same content. */
+gboolean dtls_creds_same(const dtls_creds *a, const dtls_creds *b);
+/* @path with a leading "%d/" replaced by $CREDENTIALS_DIRECTORY/; NULL
+ * with @error when that is not set. */
+char *dtls_creds_path(const char *path, GError **error);
 /* Puts the credentials and priorities on a new session. */
 int dtls_creds_apply(dtls_creds *creds, gnutls_session_t session, dtls_role role);
-/* The peer identity of an established session, for log lines. */
+/* The peer identity of an established session, escaped for log lines. */
 char *dtls_creds_peer_identity(dtls_creds *creds, gnutls_session_t session);
+/* Whether established @conn, made with older credentials, still holds
+ * under @p's current ones; FALSE with @why when it does not. */
+gboolean dtls_creds_still_valid(dtls_plugin *p, dtls_conn *conn, const char **why);
 
 /* conn.c */
 /* Creates the TLS session of a new pending @conn; FALSE when GnuTLS fails. */
@@ -156,5 +171,13 @@ gboolean dtls_on_readable(gint fd, GIOCondition cond, gpointer data);
 ss_peer *dtls_peer_of(dtls_plugin *p, const struct sockaddr_in *addr);
 void dtls_log_addr(dtls_plugin *p, GLogLevelFlags level, const char *message,
                    const struct sockaddr_in *addr, const char *key, const char *value);
+/* "a.b.c.d:port" into @buf. */
+void dtls_addr_text(const struct sockaddr_in *addr, char *buf, size_t size);
+/* A string a peer chose (a PSK identity, a certificate name), made safe to
+ * log: printable ASCII kept, anything else (quotes, backslashes, control
+ * characters, other bytes) written \xHH, cut after DTLS_PEER_TEXT_MAX
+ * bytes.  Free it. */
+#define DTLS_PEER_TEXT_MAX 128
+char *dtls_peer_text(const char *text);
 
 #endif

@@ -48,7 +48,8 @@ static const ss_plugin_key dtls_keys[] = {
   { "allowed_peers", SS_KEY_STRING_LIST, "",
     "Empty: any peer with valid credentials. Else only these: x509 certificate names (DNS or IP "
     "subjectAltName, or CN) or SPKI pins (\"sha256:HEX\" or \"pin-sha256:BASE64\" as certtool "
-    "prints them); psk identities", 0, 0, { NULL, NULL } },
+    "prints them); psk identities. \"ID@HOST\" binds ID to the peer address HOST (IPv4, or a "
+    "name of peers.hosts); bare ID: any address", 0, 0, { NULL, NULL } },
   { "handshake_timeout", SS_KEY_INT, "10",
     "Seconds a handshake may take before it is abandoned (a wrong key shows as a timeout)",
     1, 300, { NULL, NULL } },
@@ -91,6 +92,10 @@ read_settings(dtls_plugin *p, GError **error)
   p->cert_file = g_strdup(ss_instance_get_string(inst, "cert_file"));
   p->key_file = g_strdup(ss_instance_get_string(inst, "key_file"));
   p->allowed_peers = g_strdupv((char **) ss_instance_get_string_list(inst, "allowed_peers"));
+  p->allowed = dtls_allowed_new((const char *const *) p->allowed_peers,
+                                ss_instance_get_key_origin(inst, "allowed_peers"), error);
+  if (!p->allowed)
+    return FALSE;
   p->handshake_timeout_s = (guint) ss_instance_get_int(inst, "handshake_timeout");
   p->keepalive_s = (guint) ss_instance_get_int(inst, "keepalive");
   p->rekey_s = (guint) ss_instance_get_int(inst, "rekey_interval");
@@ -102,7 +107,8 @@ static void
 dtls_free(void *data)
 {
   dtls_plugin *p = data;
-  dtls_creds_free(p->creds);
+  dtls_creds_unref(p->creds);
+  dtls_allowed_free(p->allowed);
   g_free(p->psk_file);
   g_free(p->psk_identity);
   g_free(p->ca_file);
@@ -307,6 +313,58 @@ dtls_flush(void *data)
     dtls_txq_flush(p);
 }
 
+/* Ends what the credentials read now no longer allow: handshakes under
+ * way (begun with the old ones; the client side starts again with the new
+ * ones) and associations whose peer's identity, or this relay's own PSK,
+ * is not what it was made with. */
+static void
+recheck_associations(dtls_plugin *p)
+{
+  g_autoptr(GPtrArray) slots = dtls_table_slots(p->table);
+  for (guint i = 0; i < slots->len; i++) {
+    struct sockaddr_in addr = ((dtls_slot *) g_ptr_array_index(slots, i))->addr;
+    dtls_slot *slot = dtls_table_lookup(p->table, &addr);
+    if (slot && slot->pending)
+      dtls_conn_close(p, slot->pending, "credentials changed during the handshake");
+    for (int which = 0; which < 2; which++) {
+      /* Looked up again: a close may free the slot. */
+      if (!(slot = dtls_table_lookup(p->table, &addr)))
+        break;
+      dtls_conn *conn = which == 0 ? slot->current : slot->previous;
+      const char *why = NULL;
+      if (!conn || dtls_creds_still_valid(p, conn, &why))
+        continue;
+      ss_instance_count(p->inst, "revoked_associations", 1);
+      dtls_log_addr(p, G_LOG_LEVEL_WARNING, "association no longer valid after a reload; closed",
+                    &addr, "REASON", why);
+      dtls_conn_close(p, conn, why);
+    }
+  }
+  dtls_timer_update(p);
+}
+
+/* The settings are the same, but the files may not be: @fresh read them
+ * again.  Associations still valid carry on; new handshakes use what the
+ * files hold now. */
+static void
+dtls_reload(void *data, void *fresh_data)
+{
+  dtls_plugin *p = data, *fresh = fresh_data;
+  if (dtls_creds_same(p->creds, fresh->creds)) {
+    SS_LOG(p->domain, G_LOG_LEVEL_DEBUG, "credentials files unchanged",
+           "INSTANCE", ss_instance_get_name(p->inst));
+    return;
+  }
+  dtls_creds *old = p->creds;
+  p->creds = fresh->creds;
+  fresh->creds = old; /* released with @fresh; associations keep their reference */
+  ss_instance_count(p->inst, "credentials_reloaded", 1);
+  SS_LOG(p->domain, G_LOG_LEVEL_MESSAGE, "credentials files changed; associations checked again",
+         "INSTANCE", ss_instance_get_name(p->inst));
+  if (p->table)
+    recheck_associations(p);
+}
+
 static const ss_plugin_desc dtls_desc = {
   SS_PLUGIN_DESC_HEADER,
   .kind = SS_PLUGIN_TRANSPORT,
@@ -322,6 +380,7 @@ static const ss_plugin_desc dtls_desc = {
   .send = dtls_send,
   .flush = dtls_flush,
   .peers_changed = dtls_peers_changed,
+  .instance_reload = dtls_reload,
 };
 
 SS_PLUGIN_DEFINE(dtls, dtls_desc)

@@ -7,6 +7,7 @@ plugins_dtls_la_SOURCES = \
 	plugins/dtls/dispatch.c \
 	plugins/dtls/conn.c \
 	plugins/dtls/creds.c \
+	plugins/dtls/allowed.c plugins/dtls/allowed.h \
 	plugins/dtls/cookie.c \
 	plugins/dtls/txq.c \
 	plugins/dtls/timer.c \

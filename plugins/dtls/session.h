@@ -40,6 +40,7 @@ typedef struct dtls_conn {
   gint64 last_rx_us;
   gint64 last_tx_us;
   void *tls;                  /* gnutls_session_t, owned */
+  void *creds;                /* dtls_creds it was set up with, a reference */
   gint64 retrans_due_us;      /* handshake retransmission, only while handshaking; 0 none */
   const uint8_t *rx;          /* the datagram being fed to the session, or NULL */
   size_t rx_len;

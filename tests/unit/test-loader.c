@@ -54,9 +54,9 @@ typedef struct {
 } bad_plugin;
 
 static const bad_plugin bad_plugins[] = {
-  { "fixture-abi-major", SS_LOADER_ERROR_ABI, { "fixture-abi-major", "ABI 2.0", "ABI 1.0" } },
-  { "fixture-abi-minor", SS_LOADER_ERROR_ABI, { "fixture-abi-minor", "ABI 1.1", "newer snowsignal" } },
-  { "fixture-short", SS_LOADER_ERROR_ABI, { "fixture-short", "smaller than", "ABI 1.0" } },
+  { "fixture-abi-major", SS_LOADER_ERROR_ABI, { "fixture-abi-major", "ABI 2.0", "ABI 1.1" } },
+  { "fixture-abi-minor", SS_LOADER_ERROR_ABI, { "fixture-abi-minor", "ABI 1.2", "newer snowsignal" } },
+  { "fixture-short", SS_LOADER_ERROR_ABI, { "fixture-short", "smaller than", "ABI 1.1" } },
   { "fixture-no-free", SS_LOADER_ERROR_INVALID, { "fixture-no-free", "instance_free", NULL } },
   { "fixture-no-symbol", SS_LOADER_ERROR_NO_SYMBOL,
     { "fixture-no-symbol", "snowsignal_plugin_fixture_no_symbol_get_desc", NULL } },
