@@ -24,6 +24,9 @@ struct ss_peer {
   ss_peer_state state;
   ss_peer_stats stats;
   char *last_error;
+  /* Heartbeats: once one was answered, they alone say up or down. */
+  gboolean health;
+  unsigned lost_in_row, answered_in_row;
 };
 
 /* One configured entry: a literal address or a name to resolve. */
@@ -449,7 +452,7 @@ ss_peer_note_sent(ss_peer *peer, const ss_instance *inst)
 {
   peer->stats.sent++;
   peer->stats.last_sent_us = g_get_real_time();
-  if (peer->state == SS_PEER_UNKNOWN || peer->state == SS_PEER_DOWN)
+  if (!peer->health && (peer->state == SS_PEER_UNKNOWN || peer->state == SS_PEER_DOWN))
     peer->state = SS_PEER_UP;
 }
 
@@ -472,6 +475,47 @@ ss_peer_note_error(ss_peer *peer, const ss_instance *inst, const char *what)
      * flood the log while the others keep being served. */
     SS_LOG(ss_instance_get_log_domain(inst), G_LOG_LEVEL_WARNING, "sending to peer failed",
            "PEER", peer->name, "INSTANCE", ss_instance_get_name(inst), "ERROR", what, NULL);
+  }
+}
+
+static void
+log_health(const ss_peer *peer, const ss_instance *inst, const char *message)
+{
+  char rtt[32], lost[24];
+  g_snprintf(rtt, sizeof rtt, "%.3f", peer->stats.rtt_smoothed_us / 1000.0);
+  g_snprintf(lost, sizeof lost, "%" G_GUINT64_FORMAT, peer->stats.heartbeats_lost);
+  SS_LOG(ss_instance_get_log_domain(inst), G_LOG_LEVEL_MESSAGE, message, "PEER", peer->name,
+         "INSTANCE", ss_instance_get_name(inst), "RTT_MS", rtt, "HEARTBEATS_LOST", lost, NULL);
+}
+
+void
+ss_peer_note_heartbeat(ss_peer *peer, const ss_instance *inst, int64_t rtt_us)
+{
+  ss_peer_stats *s = &peer->stats;
+  if (rtt_us < 0) {
+    s->heartbeats_lost++;
+    peer->answered_in_row = 0;
+    if (++peer->lost_in_row == SS_PEER_DOWN_AFTER_LOST && peer->health &&
+        peer->state != SS_PEER_DOWN) {
+      peer->state = SS_PEER_DOWN;
+      log_health(peer, inst, "peer stopped answering heartbeats; it is down");
+    }
+    return;
+  }
+  s->heartbeats_answered++;
+  s->last_received_us = g_get_real_time();
+  s->rtt_last_us = rtt_us;
+  if (s->rtt_min_us == 0 || rtt_us < s->rtt_min_us)
+    s->rtt_min_us = MAX(rtt_us, 1);
+  s->rtt_smoothed_us = s->rtt_smoothed_us ? (7 * s->rtt_smoothed_us + rtt_us) / 8 : MAX(rtt_us, 1);
+  peer->lost_in_row = 0;
+  peer->answered_in_row++;
+  gboolean first = !peer->health;
+  peer->health = TRUE;
+  if (peer->state != SS_PEER_UP &&
+      (first || peer->state != SS_PEER_DOWN || peer->answered_in_row >= SS_PEER_UP_AFTER_ANSWERED)) {
+    peer->state = SS_PEER_UP;
+    log_health(peer, inst, "peer answers heartbeats; it is up");
   }
 }
 

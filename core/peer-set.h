@@ -54,6 +54,13 @@ typedef struct {
   gint64 last_sent_us;      /* g_get_real_time(), 0 = never */
   gint64 last_received_us;
   const char *last_error;
+  /* Peer health (ss_peer_note_heartbeat()): round trips in microseconds,
+   * 0 until the first answer; the smoothed one as TCP's SRTT (RFC 6298). */
+  guint64 heartbeats_answered;
+  guint64 heartbeats_lost;
+  gint64 rtt_last_us;
+  gint64 rtt_min_us;
+  gint64 rtt_smoothed_us;
 } ss_peer_stats;
 const ss_peer_stats *ss_peer_get_stats(const ss_peer *peer);
 

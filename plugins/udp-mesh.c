@@ -25,6 +25,7 @@
 #include <glib.h>
 
 #include <snowsignal/snowsignal.h>
+#include "udp-mesh-heartbeat.h"
 
 #define MESH_MAX_DATAGRAM (SS_MESH_MAGIC_LEN + SS_FRAME_MAX)
 /* Datagrams read per wake-up before yielding to the loop's other sources. */
@@ -57,6 +58,7 @@ typedef struct {
   gboolean accept_strangers;
   gboolean require_peer_port;
   unsigned fragment_mtu;        /* 0: send datagrams whole */
+  mesh_heartbeat *heartbeat;
   int fd;
   GSource *source;
   gint64 last_stranger_log_us;
@@ -94,6 +96,10 @@ static const ss_plugin_key udp_mesh_keys[] = {
     "Hear a peer only from its mesh port (the port it is sent to): snowsignal sends from it, "
     "SnowSignal 0.1.x from a random port, so leave this off in a mesh that has it",
     0, 0, { NULL, NULL } },
+  { "heartbeat_interval", SS_KEY_INT, "5",
+    "Seconds between heartbeats to each peer (round trip, loss, up/down in status); 0: none. "
+    "A peer that never answers (SnowSignal 0.1.x) is sent one a minute after its first three",
+    0, 3600, { NULL, NULL } },
   { "fragment_mtu", SS_KEY_INT, "0",
     "0: send each datagram whole. Else send a datagram longer than this (IP bytes) as IPv4 "
     "fragments of it, one mesh datagram each, as SnowSignal 0.1.2 and later do and need "
@@ -131,6 +137,8 @@ udp_mesh_new(ss_instance *inst, GError **error)
     return NULL;
   }
   m->fragment_mtu = (unsigned) mtu;
+  m->heartbeat = mesh_heartbeat_new(inst, (unsigned) ss_instance_get_int(inst, "heartbeat_interval"),
+                                    m->port);
   m->fd = -1;
   return m;
 }
@@ -139,6 +147,7 @@ static void
 udp_mesh_free(void *data)
 {
   udp_mesh *m = data;
+  mesh_heartbeat_free(m->heartbeat);
   g_free(m->bind_address);
   g_free(m);
 }
@@ -185,6 +194,13 @@ handle_datagram(udp_mesh *m, const uint8_t *buf, size_t len, const struct sockad
   }
   if (peer && m->require_peer_port && from->sin_port != peer_port_be(m, peer)) {
     stranger(m, from, TRUE);
+    return;
+  }
+  if (mesh_heartbeat_is(buf, len)) {
+    if (peer)
+      mesh_heartbeat_receive(m->heartbeat, peer, buf, len, from);
+    else
+      ss_instance_count(m->inst, "bad_framing", 1);
     return;
   }
   size_t frame_len;
@@ -269,6 +285,7 @@ udp_mesh_start(void *data, GError **error)
    * wake-up (see ss_relay_path_start()); on_readable() never recurses. */
   g_source_set_can_recurse(m->source, TRUE);
   g_source_attach(m->source, ss_instance_get_context(m->inst));
+  mesh_heartbeat_start(m->heartbeat, m->fd);
   return TRUE;
 }
 
@@ -309,6 +326,7 @@ static void
 udp_mesh_stop(void *data)
 {
   udp_mesh *m = data;
+  mesh_heartbeat_stop(m->heartbeat);
   if (m->source) {
     g_source_destroy(m->source);
     g_clear_pointer(&m->source, g_source_unref);
@@ -370,6 +388,13 @@ udp_mesh_send(void *data, const ss_packet *pkt)
   queue_frame(pkt->frame, pkt->len, m);
 }
 
+static void
+udp_mesh_peers_changed(void *data)
+{
+  udp_mesh *m = data;
+  mesh_heartbeat_peers_changed(m->heartbeat);
+}
+
 static const ss_plugin_desc udp_mesh_desc = {
   SS_PLUGIN_DESC_HEADER,
   .kind = SS_PLUGIN_TRANSPORT,
@@ -384,6 +409,7 @@ static const ss_plugin_desc udp_mesh_desc = {
   .instance_free = udp_mesh_free,
   .send = udp_mesh_send,
   .flush = udp_mesh_flush,
+  .peers_changed = udp_mesh_peers_changed,
 };
 
 SS_PLUGIN_DEFINE(udp_mesh, udp_mesh_desc)
