@@ -1,11 +1,10 @@
-# libsnowsignal: the core shared library, and the snowsignal daemon over it.
+# libsnowsignal: the core shared library (the daemon over it: daemon/local.mk).
 lib_LTLIBRARIES += libsnowsignal.la
 libsnowsignal_la_SOURCES = \
 	core/log.c core/log.h \
 	core/version.c \
 	core/mesh-codec.c \
 	core/conffile.c core/conffile.h \
-	core/options.c core/options.h \
 	core/loader.c core/loader.h \
 	core/instance.c core/instance.h core/instance-private.h core/instance-socket.c \
 	core/chain.c core/chain.h \
@@ -21,8 +20,6 @@ libsnowsignal_la_SOURCES = \
 	core/ratelimit.c core/ratelimit.h \
 	core/relay-stats.c \
 	core/relay-reload.c \
-	core/status.c core/status.h \
-	core/control.c core/control.h \
 	core/privileges.c core/privileges.h
 libsnowsignal_la_CPPFLAGS = $(AM_CPPFLAGS) -DSS_RUNSTATEDIR=\"$(runstatedir)\"
 libsnowsignal_la_CFLAGS = $(AM_CFLAGS) $(GIO_CFLAGS) $(LIBCONFIG_CFLAGS)
@@ -33,10 +30,3 @@ EXTRA_libsnowsignal_la_DEPENDENCIES = core/libsnowsignal.map
 EXTRA_DIST += core/libsnowsignal.map
 
 include core/frame.mk
-
-sbin_PROGRAMS += snowsignal
-snowsignal_SOURCES = \
-	core/snowsignal.c \
-	core/notify.c core/notify.h
-snowsignal_CPPFLAGS = $(AM_CPPFLAGS) -DSS_RUNSTATEDIR=\"$(runstatedir)\"
-snowsignal_LDADD = libsnowsignal.la $(GLIB_LIBS)

@@ -1,7 +1,7 @@
 # The systemd unit.  The install paths are make variables (they may still
 # refer to ${prefix} until make time), so the unit is generated here rather
 # than by configure.  The unit is Type=notify: the daemon always sends
-# READY=1 (core/notify.c).
+# READY=1 (daemon/notify.c).
 # The unit's RuntimeDirectory= is /run/snowsignal whatever runstatedir is:
 # when the compiled-in control socket is not /run/snowsignal/control, the
 # unit passes --control-socket /run/snowsignal/control explicitly.

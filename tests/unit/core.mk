@@ -19,11 +19,18 @@ tests_unit_test_conffile_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_loader_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_instance_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_chain_LDADD = $(CORE_TEST_LDADD)
+# The daemon's command line, control socket and notify.c (daemon/local.mk).
+tests_unit_test_options_SOURCES = tests/unit/test-options.c daemon/options.c daemon/options.h
+tests_unit_test_options_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS)
 tests_unit_test_options_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_resolve_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_log_LDADD = $(CORE_TEST_LDADD)
-tests_unit_test_control_LDADD = $(CORE_TEST_LDADD)
+tests_unit_test_control_SOURCES = tests/unit/test-control.c daemon/control.c daemon/control.h
+tests_unit_test_control_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS)
+tests_unit_test_control_CFLAGS = $(AM_CFLAGS) $(GIO_CFLAGS)
+tests_unit_test_control_LDADD = $(CORE_TEST_LDADD) $(GIO_LIBS)
 # The daemon's notify.c (included by the test, which is its manager).
+tests_unit_test_notify_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS)
 tests_unit_test_notify_LDADD = $(CORE_TEST_LDADD)
 
 # The daemon's command line and lifecycle (a namespace with a veth

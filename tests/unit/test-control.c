@@ -1,5 +1,5 @@
 /* snowsignal - UDP broadcast relay
- * test-control.c: the control socket (core/control.c): created with its
+ * test-control.c: the control socket (daemon/control.c): created with its
  * mode, never chmod()ed; served without blocking the loop on a client.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later

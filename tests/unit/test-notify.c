@@ -1,4 +1,4 @@
-/* Tests of the service manager notification protocol (core/notify.c): the
+/* Tests of the service manager notification protocol (daemon/notify.c): the
  * test is the manager, with a datagram socket of its own in NOTIFY_SOCKET.
  * It includes notify.c to reset the once-only failure log between cases. */
 #include "notify.c"

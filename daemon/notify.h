@@ -1,5 +1,5 @@
 /* snowsignal - UDP broadcast relay
- * core/notify.h: telling the service manager how the daemon is doing.
+ * daemon/notify.h: telling the service manager how the daemon is doing.
  *
  * The notification protocol of sd_notify(3) and the watchdog settings of
  * sd_watchdog_enabled(3), spoken directly rather than through libsystemd:
@@ -8,8 +8,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#ifndef SS_CORE_NOTIFY_H
-#define SS_CORE_NOTIFY_H
+#ifndef SS_DAEMON_NOTIFY_H
+#define SS_DAEMON_NOTIFY_H
 
 #include <glib.h>
 

@@ -5,8 +5,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#ifndef SS_CORE_OPTIONS_H
-#define SS_CORE_OPTIONS_H
+#ifndef SS_DAEMON_OPTIONS_H
+#define SS_DAEMON_OPTIONS_H
 
 #include <glib.h>
 #include "conffile.h"

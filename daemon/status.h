@@ -4,8 +4,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#ifndef SS_CORE_STATUS_H
-#define SS_CORE_STATUS_H
+#ifndef SS_DAEMON_STATUS_H
+#define SS_DAEMON_STATUS_H
 
 #include <glib.h>
 #include "relay.h"

@@ -8,8 +8,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#ifndef SS_CORE_CONTROL_H
-#define SS_CORE_CONTROL_H
+#ifndef SS_DAEMON_CONTROL_H
+#define SS_DAEMON_CONTROL_H
 
 #include <sys/types.h>
 #include <glib.h>
