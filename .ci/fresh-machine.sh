@@ -118,6 +118,9 @@ command -v debootstrap >/dev/null 2>&1 || {
 arch=$(dpkg --print-architecture)
 tarball=$cache/$suite-minbase-$arch.tar.gz
 mkdir -p "$cache"
+# One run at a time on a machine: they share the cache (apt locks it).
+exec 9>"$cache/lock"
+flock 9
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/snowsignal-fresh.XXXXXX")
 root=$work/root
 inner_pid=
@@ -176,7 +179,8 @@ else
 		die "debootstrap failed"
 	}
 	rm -f "${work:?}/boot/var/cache/apt/archives/"*.deb
-	tar -C "$work/boot" --numeric-owner --xattrs -czf "$tarball.new" . && mv "$tarball.new" "$tarball"
+	tar -C "$work/boot" --numeric-owner --xattrs -czf "$tarball.new" . && mv "$tarball.new" "$tarball" ||
+		die "cannot write $tarball"
 	rm -rf --one-file-system "${work:?}/boot"
 fi
 mkdir "$root"

@@ -52,7 +52,10 @@ cd "$top"
 [ -x configure ] || ./autogen.sh >/dev/null
 mkdir -p "$build"
 cd "$build"
-"$top/configure" --enable-werror "$@" >configure.log || { tail -20 configure.log; exit 1; }
+# stderr too: rerun in a build directory, the clean-ups of configure's test
+# programs say "rm: cannot remove 'core': Is a directory" (the build's own
+# core/), harmlessly, once per test.
+"$top/configure" --enable-werror "$@" >configure.log 2>&1 || { tail -20 configure.log; exit 1; }
 jobs=$(nproc 2>/dev/null || echo 2)
 make -j"$jobs" >make.log 2>&1 || { tail -40 make.log; exit 1; }
 [ "$check" = yes ] || { echo "built in $build"; exit 0; }
