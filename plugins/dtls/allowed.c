@@ -112,3 +112,21 @@ dtls_allowed_check(const dtls_allowed *a, struct in_addr from, const char *resol
     *expected = elsewhere->host;
   return DTLS_WRONG_ADDRESS;
 }
+
+char *
+dtls_peer_text(const char *text)
+{
+  GString *out = g_string_sized_new(32);
+  size_t n = 0;
+  for (const unsigned char *c = (const unsigned char *) text; *c; c++, n++) {
+    if (n == DTLS_PEER_TEXT_MAX) {
+      g_string_append(out, "...");
+      break;
+    }
+    if (*c >= ' ' && *c < 0x7f && *c != '"' && *c != '\\')
+      g_string_append_c(out, (char) *c);
+    else
+      g_string_append_printf(out, "\\x%02x", *c);
+  }
+  return g_string_free(out, FALSE);
+}

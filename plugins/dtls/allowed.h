@@ -12,7 +12,8 @@
  *
  * Knows nothing of GnuTLS or of the core: the caller says whether an
  * entry's identity is the one authenticated, and what name (if any) the
- * peer address was resolved from.
+ * peer address was resolved from.  Identities a peer sent are escaped
+ * here too before they are logged.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -49,5 +50,12 @@ typedef gboolean (*dtls_identity_match)(const char *identity, void *user);
 dtls_allowed_verdict dtls_allowed_check(const dtls_allowed *allowed, struct in_addr from,
                                         const char *resolved_from, dtls_identity_match match,
                                         void *user, const char **expected);
+
+/* A string a peer chose (a PSK identity, a certificate name), made safe to
+ * log: printable ASCII kept, anything else (quotes, backslashes, control
+ * characters, other bytes) written \xHH, cut after DTLS_PEER_TEXT_MAX
+ * bytes with "...".  Free it. */
+#define DTLS_PEER_TEXT_MAX 128
+char *dtls_peer_text(const char *text);
 
 #endif

@@ -28,24 +28,6 @@ dtls_addr_text(const struct sockaddr_in *addr, char *buf, size_t size)
   g_snprintf(buf, size, "%s:%u", host, ntohs(addr->sin_port));
 }
 
-char *
-dtls_peer_text(const char *text)
-{
-  GString *out = g_string_sized_new(32);
-  size_t n = 0;
-  for (const unsigned char *c = (const unsigned char *) text; *c; c++, n++) {
-    if (n == DTLS_PEER_TEXT_MAX) {
-      g_string_append(out, "...");
-      break;
-    }
-    if (*c >= ' ' && *c < 0x7f && *c != '"' && *c != '\\')
-      g_string_append_c(out, (char) *c);
-    else
-      g_string_append_printf(out, "\\x%02x", *c);
-  }
-  return g_string_free(out, FALSE);
-}
-
 void
 dtls_log_addr(dtls_plugin *p, GLogLevelFlags level, const char *message,
               const struct sockaddr_in *addr, const char *key, const char *value)

@@ -173,11 +173,5 @@ void dtls_log_addr(dtls_plugin *p, GLogLevelFlags level, const char *message,
                    const struct sockaddr_in *addr, const char *key, const char *value);
 /* "a.b.c.d:port" into @buf. */
 void dtls_addr_text(const struct sockaddr_in *addr, char *buf, size_t size);
-/* A string a peer chose (a PSK identity, a certificate name), made safe to
- * log: printable ASCII kept, anything else (quotes, backslashes, control
- * characters, other bytes) written \xHH, cut after DTLS_PEER_TEXT_MAX
- * bytes.  Free it. */
-#define DTLS_PEER_TEXT_MAX 128
-char *dtls_peer_text(const char *text);
 
 #endif

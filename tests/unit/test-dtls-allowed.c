@@ -2,7 +2,8 @@
  * test-dtls-allowed.c: the dtls transport's allowed_peers list: bare
  * identities allowed from anywhere, "identity@host" bound to an IPv4
  * address or to a name of peers.hosts, "@*" for identities that hold a
- * '@', and malformed entries refused with the setting's origin.
+ * '@', and malformed entries refused with the setting's origin; and the
+ * escaping of what a peer chose before it is logged.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -125,6 +126,29 @@ test_malformed(void)
   }
 }
 
+static void
+test_peer_text(void)
+{
+  static const struct { const char *in, *out; } cases[] = {
+    { "relay-b", "relay-b" },
+    { "CN=relay b,O=site", "CN=relay b,O=site" },
+    { "a\"b", "a\\x22b" },
+    { "x\nsnowsignal[snowsignal] NOTICE: forged", "x\\x0asnowsignal[snowsignal] NOTICE: forged" },
+    { "esc\x1b[31m", "esc\\x1b[31m" },
+    { "back\\slash", "back\\x5cslash" },
+    { "caf\xc3\xa9", "caf\\xc3\\xa9" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *got = dtls_peer_text(cases[i].in);
+    g_assert_cmpstr(got, ==, cases[i].out);
+  }
+  /* Bounded, whatever the peer sent. */
+  g_autofree char *huge = g_strnfill(5000, 'x');
+  g_autofree char *cut = dtls_peer_text(huge);
+  g_assert_cmpuint(strlen(cut), ==, DTLS_PEER_TEXT_MAX + 3);
+  g_assert_true(g_str_has_suffix(cut, "..."));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -135,5 +159,6 @@ main(int argc, char **argv)
   g_test_add_func("/dtls/allowed/bound-to-name", test_bound_to_name);
   g_test_add_func("/dtls/allowed/identity-with-at", test_identity_with_at);
   g_test_add_func("/dtls/allowed/malformed", test_malformed);
+  g_test_add_func("/dtls/allowed/peer-text", test_peer_text);
   return g_test_run();
 }
