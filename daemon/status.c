@@ -130,6 +130,23 @@ json_peer(GString *out, const ss_peer *p, gint64 now)
                          (now - s->last_received_us) / 1e6);
   json_key(out, "last_error");
   json_string(out, s->last_error);
+  g_string_append_c(out, ',');
+  json_num(out, "heartbeats_answered", s->heartbeats_answered, TRUE);
+  json_num(out, "heartbeats_lost", s->heartbeats_lost, TRUE);
+  /* Round trips in milliseconds, null until a heartbeat was answered. */
+  const struct { const char *key; gint64 us; } rtts[] = {
+    { "rtt_last_ms", s->rtt_last_us }, { "rtt_min_ms", s->rtt_min_us },
+    { "rtt_smoothed_ms", s->rtt_smoothed_us },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(rtts); i++) {
+    json_key(out, rtts[i].key);
+    if (rtts[i].us)
+      g_string_append_printf(out, "%.3f", rtts[i].us / 1000.0);
+    else
+      g_string_append(out, "null");
+    if (i + 1 < G_N_ELEMENTS(rtts))
+      g_string_append_c(out, ',');
+  }
   g_string_append_c(out, '}');
 }
 
@@ -265,6 +282,12 @@ ss_status_text(ss_relay *relay, gint64 started_us)
     text_ago(out, "sent", s->sent, s->last_sent_us, now);
     text_ago(out, "received", s->received, s->last_received_us, now);
     g_string_append_printf(out, " errors=%" G_GUINT64_FORMAT, s->errors);
+    if (s->rtt_smoothed_us)
+      g_string_append_printf(out, " rtt=%.3fms (min %.3f, smoothed %.3f)",
+                             s->rtt_last_us / 1000.0, s->rtt_min_us / 1000.0,
+                             s->rtt_smoothed_us / 1000.0);
+    if (s->heartbeats_answered || s->heartbeats_lost)
+      g_string_append_printf(out, " heartbeats_lost=%" G_GUINT64_FORMAT, s->heartbeats_lost);
     if (s->last_error)
       g_string_append_printf(out, " last_error=\"%s\"", s->last_error);
     g_string_append_c(out, '\n');
