@@ -234,7 +234,8 @@ permission_reason(const char *path)
       g_string_append_c(prefix, G_DIR_SEPARATOR);
     g_string_append(prefix, *part);
     struct stat st;
-    if (access(prefix->str, X_OK) != 0 && errno == EACCES && stat(prefix->str, &st) == 0)
+    if (faccessat(AT_FDCWD, prefix->str, X_OK, AT_EACCESS) != 0 && errno == EACCES &&
+        stat(prefix->str, &st) == 0)
       return g_strdup_printf("permission denied: uid %u cannot enter the directory %s "
                              "(mode %04o, owner uid %u gid %u)", (unsigned) geteuid(),
                              prefix->str, (unsigned) (st.st_mode & 07777),
