@@ -203,15 +203,7 @@ handle_datagram(udp_mesh *m, const uint8_t *buf, size_t len, const struct sockad
       ss_instance_count(m->inst, "bad_framing", 1);
     return;
   }
-  size_t frame_len;
-  const uint8_t *frame = ss_mesh_decode(buf, len, &frame_len);
-  if (!frame) {
-    ss_instance_count(m->inst, "bad_framing", 1);
-    return;
-  }
-  ss_instance_count(m->inst, "received", 1);
-  if (ss_instance_deliver(m->inst, peer, frame, frame_len) == SS_DELIVER_INVALID)
-    ss_instance_count(m->inst, "invalid_frame", 1);
+  ss_instance_deliver_message(m->inst, peer, buf, len);
 }
 
 static gboolean

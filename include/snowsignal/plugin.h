@@ -182,6 +182,14 @@ ss_peer *ss_instance_find_peer(const ss_instance *inst, const struct sockaddr *a
 ss_deliver_result ss_instance_deliver(ss_instance *inst, ss_peer *from,
                                       const uint8_t *frame, size_t len);
 
+/* The same for a whole mesh message as it came off the wire ("SS", then
+ * the frame: ss_mesh_decode()), counted on @inst once: "bad_framing" when it
+ * is not one (SS_DELIVER_INVALID is returned), else "received", and
+ * "invalid_frame" when the core refuses the frame.  Every transport that
+ * carries mesh messages hands them over here. */
+ss_deliver_result ss_instance_deliver_message(ss_instance *inst, ss_peer *from,
+                                              const uint8_t *msg, size_t len);
+
 /* A peer's name as configured ("relay-b.example", "10.0.0.2") and what it
  * resolved from (the DNS name, or NULL for a literal address). */
 const char *ss_peer_get_name(const ss_peer *peer);
