@@ -13,7 +13,8 @@
 # B's file (same path) closes the association at once; a rotated key works
 # once both relays reloaded it, and not before; the same for an X.509 CA
 # rotated under the same paths.  Relay B runs with --user nobody and reads
-# its key file (nobody's own, 0600) again on each reload.
+# its key file (nobody's own, 0600) again on each reload; relay A finds its
+# own under %d/, $CREDENTIALS_DIRECTORY, as under the systemd unit.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dtls-lib.sh"
 ss_init
@@ -54,8 +55,12 @@ dtls_psk "$T/all.psk" a && dtls_psk "$T/all.psk" b && dtls_psk "$T/all.psk" c ||
 	{ echo "Bail out! psktool could not make the keys"; exit 1; }
 cp "$T/all.psk" "$T/a-side.psk" && cp "$T/all.psk" "$T/b-side.psk" && nobody_owns "$T/b-side.psk"
 dtls_conf "$T/b.conf" "psk_file = \"$T/b-side.psk\"; psk_identity = \"b\"; allowed_peers = [ \"a@$A\", \"c@$C\" ];"
-dtls_conf "$T/a-as-c.conf" "psk_file = \"$T/a-side.psk\"; psk_identity = \"c\";"
-dtls_conf "$T/a.conf" "psk_file = \"$T/a-side.psk\"; psk_identity = \"a\";"
+# Relay A reads its file as a systemd credential would be: %d/ is
+# $CREDENTIALS_DIRECTORY.
+CREDENTIALS_DIRECTORY=$T
+export CREDENTIALS_DIRECTORY
+dtls_conf "$T/a-as-c.conf" "psk_file = \"%d/a-side.psk\"; psk_identity = \"c\";"
+dtls_conf "$T/a.conf" "psk_file = \"%d/a-side.psk\"; psk_identity = \"a\";"
 chmod 644 "$T"/*.conf
 
 # ---- 1-2: an identity bound to another address is refused ----------------
