@@ -73,7 +73,7 @@ static const bad_case bad_cases[] = {
   { "fail-new", "{ name = \"a\"; plugin = \"fixture-good\"; fail_new = true; }",
     { "instance 'a'", "could not be created", "fixture asked to fail" } },
   { "bad-abi-in-config", "{ name = \"a\"; plugin = \"fixture-abi-major\"; }",
-    { "i.conf:3:", "ABI 2.0", "ABI 1.0" } },
+    { "i.conf:3:", "ABI 2.0", "ABI 1.1" } },
 };
 
 static void
