@@ -12,7 +12,10 @@ out="$SS_TMP/out"
 err="$SS_TMP/err"
 
 "$SS_RELAY" --version >"$out" 2>&1
-ss_check "--version names the version and plugin ABI" grep -q 'plugin ABI 1\.0' "$out"
+abi_major=$(sed -n 's/^#define SS_PLUGIN_ABI_MAJOR \([0-9]*\)$/\1/p' "$SS_TOP_SRCDIR/include/snowsignal/plugin.h")
+abi_minor=$(sed -n 's/^#define SS_PLUGIN_ABI_MINOR \([0-9]*\)$/\1/p' "$SS_TOP_SRCDIR/include/snowsignal/plugin.h")
+ss_check "--version names the version and plugin ABI ($abi_major.$abi_minor, plugin.h's)" \
+	grep -q "plugin ABI $abi_major\.$abi_minor\$" "$out"
 first_dir=${SNOWSIGNAL_PLUGIN_PATH%%:*}
 ss_check "--version prints the plugin search path" grep -qF "$first_dir" "$out"
 
