@@ -5,6 +5,8 @@
  * pins, each optionally bound to the address it must come from
  * (allowed.h).  Both sides of every association authenticate.
  *
+ * creds-x509.c has what is X.509's own.
+ *
  * Files are read here, by content (GnuTLS is given memory, never a path),
  * so a reload can tell that a file changed while its path did not: the
  * digest of everything read says it.  A set of credentials is shared by
@@ -16,57 +18,32 @@
  */
 #include <config.h>
 
-#include <stdlib.h>
 #include <string.h>
 #include <glib.h>
-#include <gnutls/x509.h>
 
-#include "dtls-plugin.h"
+#include "creds-private.h"
 
 /* AES-GCM only, DTLS 1.2 only; the key exchange follows the mode. */
 #define DTLS_PRIORITY_COMMON "NONE:+VERS-DTLS1.2:+AES-128-GCM:+AES-256-GCM:+AEAD:" \
                              "+SIGN-ALL:+COMP-NULL:+GROUP-ALL:%SERVER_PRECEDENCE"
 #define DTLS_PRIORITY_PSK    DTLS_PRIORITY_COMMON ":+PSK"
 #define DTLS_PRIORITY_X509   DTLS_PRIORITY_COMMON ":+ECDHE-RSA:+ECDHE-ECDSA"
-/* Pin formats, as certtool --certificate-info prints them. */
-#define PIN_HEX_PREFIX       "sha256:"
-#define PIN_B64_PREFIX       "pin-sha256:"
-#define SPKI_SHA256_LEN      32
 #define PSK_MIN_KEY_BYTES    16
 /* A path that starts with this is under $CREDENTIALS_DIRECTORY, where
  * systemd's LoadCredential= puts files (as systemd's own %d specifier). */
 #define CREDENTIALS_PREFIX   "%d/"
 #define CREDENTIALS_ENV      "CREDENTIALS_DIRECTORY"
 
-struct dtls_creds {
-  gint refs;
-  dtls_plugin *p;                /* while loading only */
-  GChecksum *digest;             /* of every file read, while loading */
-  char *digest_hex;              /* what the files held */
-  gnutls_priority_t priority;
-  gnutls_psk_server_credentials_t psk_server;
-  gnutls_psk_client_credentials_t psk_client;
-  GHashTable *psk_keys;          /* identity -> GBytes */
-  char *first_identity;
-  char *own_identity;            /* presented as client */
-  gnutls_certificate_credentials_t x509;
-};
-
-/* The address @conn's peer authenticates from, and the name of
- * peers.hosts it was resolved from (NULL for a literal address). */
-static const char *
-resolved_from(dtls_plugin *p, const dtls_conn *conn)
+const char *
+dtls_creds_resolved_from(dtls_plugin *p, const dtls_conn *conn)
 {
   ss_peer *peer = dtls_peer_of(p, &conn->slot->addr);
   return peer ? ss_peer_get_resolved_from(peer) : NULL;
 }
 
-/* allowed_peers refused @identity (@shown: how it may be logged): counted,
- * logged at most every few seconds (the peer chooses the string and how
- * often it is sent). */
-static void
-refuse_identity(dtls_plugin *p, dtls_conn *conn, dtls_allowed_verdict verdict,
-                const char *shown, const char *expected)
+void
+dtls_creds_refuse(dtls_plugin *p, dtls_conn *conn, dtls_allowed_verdict verdict,
+                  const char *shown, const char *expected)
 {
   conn->auth_failed = TRUE;
   g_autofree char *text = dtls_peer_text(shown);
@@ -104,10 +81,10 @@ psk_lookup(gnutls_session_t session, const char *identity, gnutls_datum_t *key)
   const char *expected = NULL;
   dtls_allowed_verdict verdict =
     !bytes ? DTLS_UNLISTED
-           : dtls_allowed_check(p->allowed, conn->slot->addr.sin_addr, resolved_from(p, conn),
+           : dtls_allowed_check(p->allowed, conn->slot->addr.sin_addr, dtls_creds_resolved_from(p, conn),
                                 psk_identity_match, (void *) identity, &expected);
   if (verdict != DTLS_ALLOWED) {
-    refuse_identity(p, conn, verdict, identity, expected);
+    dtls_creds_refuse(p, conn, verdict, identity, expected);
     return -1;
   }
   gsize n;
@@ -135,9 +112,8 @@ dtls_creds_path(const char *path, GError **error)
   return g_build_filename(dir, path + strlen(CREDENTIALS_PREFIX), NULL);
 }
 
-/* Reads the file @key names (%d/ resolved) into the digest too. */
-static gboolean
-read_file(dtls_creds *c, const char *path, const char *key, char **text, gsize *len,
+gboolean
+dtls_creds_read_file(dtls_creds *c, const char *path, const char *key, char **text, gsize *len,
           GError **error)
 {
   g_autofree char *file = dtls_creds_path(path, error);
@@ -193,7 +169,7 @@ static gboolean
 psk_load(dtls_creds *c, GError **error)
 {
   g_autofree char *text = NULL;
-  if (!read_file(c, c->p->psk_file, "psk_file", &text, NULL, error))
+  if (!dtls_creds_read_file(c, c->p->psk_file, "psk_file", &text, NULL, error))
     return FALSE;
   c->psk_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
   g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
@@ -222,154 +198,6 @@ psk_load(dtls_creds *c, GError **error)
   return TRUE;
 }
 
-/* The subject DN of the peer's certificate as the peer wrote it (escape
- * it before logging it). */
-static char *
-cert_dn(gnutls_session_t session)
-{
-  unsigned n = 0;
-  const gnutls_datum_t *certs = gnutls_certificate_get_peers(session, &n);
-  gnutls_x509_crt_t crt;
-  gnutls_datum_t dn = { NULL, 0 };
-  if (n == 0 || gnutls_x509_crt_init(&crt) < 0)
-    return g_strdup("?");
-  if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0)
-    gnutls_x509_crt_get_dn3(crt, &dn, 0);
-  gnutls_x509_crt_deinit(crt);
-  char *s = g_strndup(dn.data ? (const char *) dn.data : "?", dn.data ? dn.size : 1);
-  gnutls_free(dn.data);
-  return s;
-}
-
-/* What an allowed_peers entry is compared with: the names the certificate
- * carries (subjectAltName, or CN without one) and the SHA-256 of its
- * SubjectPublicKeyInfo, as certtool prints it in two forms. */
-typedef struct {
-  gnutls_x509_crt_t crt;
-  char *hex, *pin;
-} cert_identity;
-
-static void
-cert_identity_init(cert_identity *ci, gnutls_x509_crt_t crt)
-{
-  unsigned char id[SPKI_SHA256_LEN];
-  size_t id_len = sizeof id;
-  ci->crt = crt;
-  ci->hex = ci->pin = NULL;
-  if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, id, &id_len) < 0)
-    return;
-  GString *h = g_string_new(PIN_HEX_PREFIX);
-  for (size_t i = 0; i < id_len; i++)
-    g_string_append_printf(h, "%02x", id[i]);
-  ci->hex = g_string_free(h, FALSE);
-  g_autofree char *b64 = g_base64_encode(id, id_len);
-  ci->pin = g_strconcat(PIN_B64_PREFIX, b64, NULL);
-}
-
-static void
-cert_identity_clear(cert_identity *ci)
-{
-  g_free(ci->hex);
-  g_free(ci->pin);
-}
-
-static gboolean
-cert_identity_match(const char *entry, void *user)
-{
-  const cert_identity *ci = user;
-  return (ci->hex && g_ascii_strcasecmp(entry, ci->hex) == 0) || (ci->pin && strcmp(entry, ci->pin) == 0) ||
-         gnutls_x509_crt_check_hostname2(ci->crt, entry, 0);
-}
-
-/* allowed_peers' verdict on the certificate @conn's peer presented. */
-static dtls_allowed_verdict
-cert_allowed(dtls_plugin *p, const dtls_conn *conn, gnutls_session_t session, const char **expected)
-{
-  unsigned n = 0;
-  const gnutls_datum_t *certs = gnutls_certificate_get_peers(session, &n);
-  gnutls_x509_crt_t crt = NULL;
-  dtls_allowed_verdict v = DTLS_UNLISTED;
-  if (n > 0 && gnutls_x509_crt_init(&crt) == 0 &&
-      gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0) {
-    cert_identity ci;
-    cert_identity_init(&ci, crt);
-    v = dtls_allowed_check(p->allowed, conn->slot->addr.sin_addr, resolved_from(p, conn),
-                           cert_identity_match, &ci, expected);
-    cert_identity_clear(&ci);
-  }
-  if (crt)
-    gnutls_x509_crt_deinit(crt);
-  return v;
-}
-
-static int
-verify_peer(gnutls_session_t session)
-{
-  dtls_conn *conn = gnutls_session_get_ptr(session);
-  dtls_plugin *p = conn->owner;
-  unsigned status = 0;
-  gnutls_datum_t text = { NULL, 0 };
-  if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0) {
-    gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0);
-    refuse_identity(p, conn, DTLS_UNLISTED, text.data ? (const char *) text.data : "no certificate",
-                    NULL);
-    gnutls_free(text.data);
-    return GNUTLS_E_CERTIFICATE_ERROR;
-  }
-  if (dtls_allowed_is_empty(p->allowed))
-    return 0;
-  const char *expected = NULL;
-  dtls_allowed_verdict v = cert_allowed(p, conn, session, &expected);
-  if (v == DTLS_ALLOWED)
-    return 0;
-  g_autofree char *name = cert_dn(session);
-  refuse_identity(p, conn, v,
-                  v == DTLS_WRONG_ADDRESS ? name
-                                          : "certificate is valid but its name or key is not in allowed_peers",
-                  expected);
-  return GNUTLS_E_CERTIFICATE_ERROR;
-}
-
-static gboolean
-x509_load(dtls_creds *c, GError **error)
-{
-  dtls_plugin *p = c->p;
-  const char *missing = !*p->ca_file ? "ca_file" : !*p->cert_file ? "cert_file"
-                        : !*p->key_file ? "key_file" : NULL;
-  if (missing) {
-    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                "mode \"x509\" needs %s (%s); see docs/dtls-keys.md", missing,
-                ss_instance_get_key_origin(p->inst, missing));
-    return FALSE;
-  }
-  g_autofree char *ca = NULL, *cert = NULL, *key = NULL;
-  gsize ca_len = 0, cert_len = 0, key_len = 0;
-  if (!read_file(c, p->ca_file, "ca_file", &ca, &ca_len, error) ||
-      !read_file(c, p->cert_file, "cert_file", &cert, &cert_len, error) ||
-      !read_file(c, p->key_file, "key_file", &key, &key_len, error))
-    return FALSE;
-  gnutls_datum_t ca_d = { (unsigned char *) ca, (unsigned) ca_len };
-  gnutls_datum_t cert_d = { (unsigned char *) cert, (unsigned) cert_len };
-  gnutls_datum_t key_d = { (unsigned char *) key, (unsigned) key_len };
-  gnutls_certificate_allocate_credentials(&c->x509);
-  int r = gnutls_certificate_set_x509_trust_mem(c->x509, &ca_d, GNUTLS_X509_FMT_PEM);
-  if (r <= 0) {
-    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "ca_file %s: %s", p->ca_file,
-                r < 0 ? gnutls_strerror(r) : "no certificate in it");
-    return FALSE;
-  }
-  r = gnutls_certificate_set_x509_key_mem(c->x509, &cert_d, &key_d, GNUTLS_X509_FMT_PEM);
-  /* The key's bytes are not kept in freed memory. */
-  explicit_bzero(key, key_len);
-  if (r < 0) {
-    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "cert_file %s / key_file %s: %s",
-                p->cert_file, p->key_file, gnutls_strerror(r));
-    return FALSE;
-  }
-  gnutls_certificate_set_verify_function(c->x509, verify_peer);
-  return TRUE;
-}
-
 dtls_creds *
 dtls_creds_load(dtls_plugin *p, GError **error)
 {
@@ -385,7 +213,7 @@ dtls_creds_load(dtls_plugin *p, GError **error)
                 ss_instance_get_key_origin(p->inst, "psk_file"));
     ok = FALSE;
   } else {
-    ok = p->mode == DTLS_MODE_PSK ? psk_load(c, error) : x509_load(c, error);
+    ok = p->mode == DTLS_MODE_PSK ? psk_load(c, error) : dtls_creds_x509_load(c, error);
   }
   if (ok && gnutls_priority_init(&c->priority, prio, NULL) < 0) {
     g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "GnuTLS refuses priority %s", prio);
@@ -459,30 +287,6 @@ same_key(GHashTable *then, GHashTable *now, const char *identity)
   return a && b && g_bytes_equal(a, b);
 }
 
-/* The peer's certificate chain of @session against the CAs of @now. */
-static gboolean
-chain_trusted(dtls_creds *now, gnutls_session_t session)
-{
-  unsigned n = 0, status = 1;
-  const gnutls_datum_t *certs = gnutls_certificate_get_peers(session, &n);
-  gnutls_x509_trust_list_t list = NULL;
-  if (n == 0)
-    return FALSE;
-  gnutls_certificate_get_trust_list(now->x509, &list);
-  gnutls_x509_crt_t *chain = g_new0(gnutls_x509_crt_t, n);
-  gboolean ok = TRUE;
-  for (unsigned i = 0; i < n && ok; i++)
-    ok = gnutls_x509_crt_init(&chain[i]) == 0 &&
-         gnutls_x509_crt_import(chain[i], &certs[i], GNUTLS_X509_FMT_DER) == 0;
-  if (ok && gnutls_x509_trust_list_verify_crt2(list, chain, n, NULL, 0, 0, &status, NULL) < 0)
-    status = 1;
-  for (unsigned i = 0; i < n; i++)
-    if (chain[i])
-      gnutls_x509_crt_deinit(chain[i]);
-  g_free(chain);
-  return ok && status == 0;
-}
-
 gboolean
 dtls_creds_still_valid(dtls_plugin *p, dtls_conn *conn, const char **why)
 {
@@ -491,7 +295,7 @@ dtls_creds_still_valid(dtls_plugin *p, dtls_conn *conn, const char **why)
   if (then == now)
     return TRUE;
   if (now->x509) {
-    if (!chain_trusted(now, session)) {
+    if (!dtls_creds_x509_trusted(now, session)) {
       *why = "the peer's certificate does not chain to ca_file any more";
       return FALSE;
     }
@@ -519,6 +323,6 @@ dtls_creds_peer_identity(dtls_creds *c, gnutls_session_t session)
     const char *id = gnutls_psk_server_get_username(session);
     return dtls_peer_text(id ? id : "(server)");
   }
-  g_autofree char *dn = cert_dn(session);
+  g_autofree char *dn = dtls_creds_x509_dn(session);
   return dtls_peer_text(dn);
 }

@@ -6,7 +6,7 @@ plugins_dtls_la_SOURCES = \
 	plugins/dtls/dtls.c plugins/dtls/dtls-plugin.h \
 	plugins/dtls/dispatch.c \
 	plugins/dtls/conn.c \
-	plugins/dtls/creds.c \
+	plugins/dtls/creds.c plugins/dtls/creds-x509.c plugins/dtls/creds-private.h \
 	plugins/dtls/allowed.c plugins/dtls/allowed.h \
 	plugins/dtls/cookie.c \
 	plugins/dtls/txq.c \
