@@ -8,7 +8,7 @@
 # "N passed, N failed, N skipped".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 fail=0
 echo "=== containers: packages ($(date -u +%H:%M:%S))"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io debootstrap yamllint python3-yaml \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # engines.sh - Docker engines in network namespaces, for tests/swarm/run.sh.
 # Sourced, not run.
 #
@@ -60,8 +61,7 @@ sw_engine_start() {
         --storage-driver overlay2 --log-level warn' sh "$dir" "n$n" \
       >"$dir/dockerd.log" 2>&1 </dev/null &
   echo $! >"$dir/launcher.pid"
-  local i
-  for i in $(seq 1 300); do
+  for _ in $(seq 1 300); do
     sw_docker "$n" version >/dev/null 2>&1 && return 0
     kill -0 "$(cat "$dir/launcher.pid")" 2>/dev/null || break
     sleep 0.2
@@ -72,9 +72,9 @@ sw_engine_start() {
 }
 
 sw_engine_stop() {
-  local n=$1 dir=$SW_STATE/n$1 pid i
+  local n=$1 dir=$SW_STATE/n$1 pid
   [ -f "$dir/docker.pid" ] && pid=$(cat "$dir/docker.pid") && kill -TERM "$pid" 2>/dev/null &&
-    for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   [ -f "$dir/launcher.pid" ] && kill -KILL -- "-$(cat "$dir/launcher.pid")" 2>/dev/null
   rm -f "$dir/launcher.pid"
   ip netns del "$(sw_ns "$n")" 2>/dev/null

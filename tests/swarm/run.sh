@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2317 # the check functions are called through wait_for
 # tests/swarm/run.sh - the container image and the Swarm stack, end to end,
 # on a real multi-node Docker Swarm made on this machine (as root).
 #
@@ -109,8 +110,8 @@ D1="$(sw_docker_bin) -H unix://$(sw_sock 1)"
 mirror_ok() {
   ls "${BASE_CACHE:-/var/cache/snowsignal-base}"/*-runtime-*.tar >/dev/null 2>&1 && return 0
   local m host
-  m=$(awk '/^URIs:/ {print $2; exit} /^deb / {print $2; exit}' /etc/apt/sources.list.d/*.sources \
-        /etc/apt/sources.list 2>/dev/null)
+  m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+        awk '/^URIs:/ {print $2} /^deb / {print ($2 ~ /^\[/ ? $3 : $2)}' | grep -E '/debian/?$' | head -1)
   host=$(echo "${MIRROR:-${m:-http://deb.debian.org/debian}}" | sed -E 's#^[a-z]+://([^/:]+).*#\1#')
   timeout 10 bash -c "exec 3<>/dev/tcp/$host/80" 2>/dev/null
 }
