@@ -111,7 +111,8 @@ security=${security:-http://security.debian.org/debian-security}
 
 command -v debootstrap >/dev/null 2>&1 || {
 	say "installing debootstrap"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null ||
+	{ apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; } ||
 		die "cannot install debootstrap with apt-get"
 }
 
