@@ -11,15 +11,15 @@
 # identity (it holds c's key) is refused, counted and logged; presenting
 # its own it gets in.  Then, without a restart: a PSK identity removed from
 # B's file (same path) closes the association at once; a rotated key works
-# once both relays reloaded it, and not before; the same for an X.509 CA
-# rotated under the same paths.  Relay B runs with --user nobody and reads
+# once both relays reloaded it, and not before; an identity taken out of
+# allowed_peers is refused; and an X.509 CA rotated under the same paths.  Relay B runs with --user nobody and reads
 # its key file (nobody's own, 0600) again on each reload; relay A finds its
 # own under %d/, $CREDENTIALS_DIRECTORY, as under the systemd unit.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dtls-lib.sh"
 ss_init
 dtls_need_tools
-ss_plan 14
+ss_plan 15
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2 C=10.201.3.2
@@ -105,9 +105,17 @@ ss_check "once A reloaded the new key too, the association is back and a search 
 	eval 'dtls_up "$T/relA.log" $((N_A + 1)) && dtls_search cli srv "$T/search4" &&
 		kill -0 "$PID_A" && kill -0 "$PID_B"'
 phase_end "$T/relB.log" "$T/relA.log" "$T/search4"
+# ---- 9-10: revoked in allowed_peers: a changed setting restarts the instance -
+dtls_conf "$T/b.conf" "psk_file = \"$T/b-side.psk\"; psk_identity = \"b\"; allowed_peers = [ \"c@$C\" ];"
+N_UNLISTED=$(ss_count "$T/relB.log" 'unknown or unlisted PSK identity')
+reload "$PID_B" "$T/relB.log"
+ss_check "a removed from B's allowed_peers: A is refused and nothing crosses, no restart" \
+	eval 'settle "$T/relB.log" "unknown or unlisted PSK identity.* identity=a" $((N_UNLISTED + 1)) &&
+		no_search search4b && kill -0 "$PID_B"'
+phase_end "$T/relB.log" "$T/relA.log"
 ss_check "psk: both relays exit 0 on SIGTERM (no sanitizer report)" eval 'ss_stop "$PID_A" && ss_stop "$PID_B"'
 
-# ---- 10-14: an X.509 CA rotated under the same paths ------------------------
+# ---- 11-15: an X.509 CA rotated under the same paths ------------------------
 dtls_ca "$T" ca1 && dtls_ca "$T" ca2 && dtls_cert "$T" ca1 relay-a && dtls_cert "$T" ca1 relay-b &&
 	mkdir -p "$T/ca2" && dtls_cert "$T" ca2 relay-a2 && dtls_cert "$T" ca2 relay-b2 ||
 	{ echo "Bail out! certtool could not make the test certificates"; exit 1; }
