@@ -5,14 +5,15 @@
 #   cli .10                      srv .10                     srvC .10
 #   relA .2 ───────── dtls :7125 ─ relB .2 ─────────────────── relC .2
 #
-# Mutual authentication with a CA and a list of allowed names or pins; a
-# certificate from a foreign CA, or from the right CA under a name not
-# listed, is refused and nothing crosses.
+# Mutual authentication with a CA and a list of allowed names or pins, bound
+# to addresses; a certificate from a foreign CA, from the right CA under a
+# name not listed, or a listed one presented from another relay's address,
+# is refused and nothing crosses.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dtls-lib.sh"
 ss_init
 dtls_need_tools
-ss_plan 7
+ss_plan 8
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2 C=10.201.3.2
@@ -32,7 +33,8 @@ dtls_ca "$T" mesh-ca && dtls_ca "$T" foreign-ca &&
 	{ echo "Bail out! certtool could not make the test certificates"; exit 1; }
 # The SPKI pin of relay-c, as certtool prints it.
 PIN_C=$(certtool --certificate-info --infile "$T/relay-c.pem" | sed -n 's/^[[:space:]]*\(pin-sha256:[A-Za-z0-9+/=]*\).*/\1/p' | head -n 1)
-ALLOWED="allowed_peers = [ \"relay-a\", \"relay-b\", \"$PIN_C\" ];"
+# Each bound to its relay's address (relay-b by a bare name: any address).
+ALLOWED="allowed_peers = [ \"relay-a@$A\", \"relay-b\", \"$PIN_C@$C\" ];"
 conf() { # NAME CA CERT
 	dtls_conf "$T/$1.conf" "mode = \"x509\"; ca_file = \"$T/$2.pem\"; cert_file = \"$T/$3.pem\"; key_file = \"$T/$3.key\"; $ALLOWED"
 }
@@ -41,6 +43,7 @@ conf b mesh-ca relay-b
 conf c mesh-ca relay-c
 conf foreign foreign-ca relay-f
 conf unlisted mesh-ca relay-x
+conf c-as-a mesh-ca relay-a
 
 PHASE_FAILED=0
 phase_end() {
@@ -79,8 +82,18 @@ ss_check "a certificate of the mesh CA under a name not in allowed_peers is refu
 	eval 'ss_wait_for "$T/relA.log" "not in allowed_peers" $((BEFORE + 1)) 10 && [ "$(ss_count "$T/relB3.log" "association established")" = 0 ]'
 phase_end "$T/relA.log" "$T/relB3.log"
 
-# ---- 6-7: three relays, C allowed by its SPKI pin --------------------------------------
+# ---- 6: relay-a's certificate (and key) used from C's address -------------------------
 ss_stop "$PID_B"
+dtls_relay relB "$T/relB5.log" "$T/b.conf" $A $C && PID_B=$SS_RELAY_PID
+dtls_relay relC "$T/relC0.log" "$T/c-as-a.conf" $B && PID_C=$SS_RELAY_PID
+ss_check "relay-a's certificate presented from $C, where allowed_peers does not bind it, is refused" \
+	eval 'ss_wait_for "$T/relB5.log" "identity authenticated from an address it is not bound to.*bound_to=$A" 1 10 &&
+		[ "$(ss_count "$T/relC0.log" "association established")" = 0 ]'
+phase_end "$T/relB5.log" "$T/relC0.log"
+ss_stop "$PID_C"
+ss_stop "$PID_B"
+
+# ---- 7-8: three relays, C allowed by its SPKI pin --------------------------------------
 ss_stop "$PID_A"
 dtls_relay relA "$T/relA4.log" "$T/a.conf" $B $C && PID_A=$SS_RELAY_PID
 dtls_relay relB "$T/relB4.log" "$T/b.conf" $A $C && PID_B=$SS_RELAY_PID
