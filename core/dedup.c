@@ -24,6 +24,7 @@ struct ss_dedup {
   guint64 evicted;
   entry *entries;         /* buckets * WAYS */
   uint8_t *how;           /* ss_seen of each entry */
+  uint8_t *macs;          /* SS_ETH_ALEN bytes each: the captured source, or zeros */
 };
 
 /* splitmix64's finaliser: every input bit reaches every output bit. */
@@ -57,6 +58,7 @@ ss_dedup_new(unsigned window_ms, unsigned entries)
   dd->seed = ((uint64_t) g_random_int() << 32) | g_random_int();
   dd->entries = g_new0(entry, (gsize) buckets * WAYS);
   dd->how = g_new0(uint8_t, (gsize) buckets * WAYS);
+  dd->macs = g_new0(uint8_t, (gsize) buckets * WAYS * SS_ETH_ALEN);
   return dd;
 }
 
@@ -67,6 +69,7 @@ ss_dedup_free(ss_dedup *dd)
     return;
   g_free(dd->entries);
   g_free(dd->how);
+  g_free(dd->macs);
   g_free(dd);
 }
 
@@ -120,18 +123,34 @@ live(const ss_dedup *dd, const entry *e, int64_t now_us)
 }
 
 ss_seen
-ss_dedup_lookup(const ss_dedup *dd, uint64_t fp, int64_t now_us)
+ss_dedup_lookup_from(const ss_dedup *dd, uint64_t fp, int64_t now_us, uint8_t mac[SS_ETH_ALEN])
 {
   size_t first;
   const entry *b = bucket_of(dd, fp, &first);
   for (unsigned i = 0; i < WAYS; i++)
-    if (b[i].fp == fp && live(dd, &b[i], now_us))
+    if (b[i].fp == fp && live(dd, &b[i], now_us)) {
+      if (mac)
+        memcpy(mac, dd->macs + (first + i) * SS_ETH_ALEN, SS_ETH_ALEN);
       return (ss_seen) dd->how[first + i];
+    }
   return SS_SEEN_NONE;
+}
+
+ss_seen
+ss_dedup_lookup(const ss_dedup *dd, uint64_t fp, int64_t now_us)
+{
+  return ss_dedup_lookup_from(dd, fp, now_us, NULL);
 }
 
 void
 ss_dedup_note(ss_dedup *dd, uint64_t fp, ss_seen how, int64_t now_us)
+{
+  ss_dedup_note_from(dd, fp, how, now_us, NULL);
+}
+
+void
+ss_dedup_note_from(ss_dedup *dd, uint64_t fp, ss_seen how, int64_t now_us,
+                   const uint8_t mac[SS_ETH_ALEN])
 {
   if (dd->window_us == 0)
     return;
@@ -154,4 +173,9 @@ ss_dedup_note(ss_dedup *dd, uint64_t fp, ss_seen how, int64_t now_us)
   b[victim].fp = fp;
   b[victim].noted_us = now_us;
   dd->how[first + victim] = (uint8_t) how;
+  uint8_t *m = dd->macs + (first + victim) * SS_ETH_ALEN;
+  if (mac)
+    memcpy(m, mac, SS_ETH_ALEN);
+  else
+    memset(m, 0, SS_ETH_ALEN);
 }

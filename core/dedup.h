@@ -10,7 +10,8 @@
  * reassembled whole.
  *
  * The table is fixed in size (no allocation after ss_dedup_new()): 4-way
- * buckets, each entry a 64-bit fingerprint and when it was last noted.  An
+ * buckets, each entry a 64-bit fingerprint, when it was last noted, how,
+ * and for a captured frame its Ethernet source.  An
  * entry counts while it is younger than the window; when a bucket is full
  * of live entries the oldest gives way, so under a load beyond the table's
  * size the window shrinks to what the table holds (a loop between relays
@@ -29,7 +30,7 @@
  * (0 turns the table off). */
 #define SS_DEFAULT_DUPLICATE_WINDOW_MS 2000
 #define SS_MAX_DUPLICATE_WINDOW_MS     60000
-/* Entries of the table: 16 bytes each, 1 MiB in all, touched only as
+/* Entries of the table: 23 bytes each, 1.5 MiB in all, touched only as
  * fingerprints arrive.  Holds the whole 2 s window up to 32k frames/s. */
 #define SS_DEDUP_ENTRIES               65536
 
@@ -60,6 +61,15 @@ ss_seen ss_dedup_lookup(const ss_dedup *dd, uint64_t fp, int64_t now_us);
 
 /* Notes @fp at @now_us as @how (the newest note of a fingerprint wins). */
 void ss_dedup_note(ss_dedup *dd, uint64_t fp, ss_seen how, int64_t now_us);
+
+/* The same, for a frame captured on the segment: @mac, its Ethernet
+ * source, is kept with the note (a relay that emitted it, perhaps). */
+void ss_dedup_note_from(ss_dedup *dd, uint64_t fp, ss_seen how, int64_t now_us,
+                        const uint8_t mac[SS_ETH_ALEN]);
+/* ss_dedup_lookup(), and when @mac is not NULL the source kept with the
+ * note copied there (zeros when none was). */
+ss_seen ss_dedup_lookup_from(const ss_dedup *dd, uint64_t fp, int64_t now_us,
+                             uint8_t mac[SS_ETH_ALEN]);
 
 /* Live entries that gave way to newer ones before their window was over:
  * not zero means the table was too small for the traffic. */

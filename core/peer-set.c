@@ -26,6 +26,7 @@ struct ss_peer {
   char *last_error;
   /* Heartbeats: once one was answered, they alone say up or down. */
   gboolean health;
+  gboolean self;              /* self_send's 127.0.0.1 */
   unsigned lost_in_row, answered_in_row;
 };
 
@@ -271,6 +272,7 @@ ss_peer_set_rebuild(ss_peer_set *set)
     struct in_addr lo;
     inet_pton(AF_INET, SS_SELF_SEND_ADDR, &lo);
     add_peer(set, old, peers, &self, lo.s_addr);
+    ((ss_peer *) g_ptr_array_index(peers, peers->len - 1))->self = TRUE;
   }
   gboolean changed = peers->len != old->len;
   for (guint i = 0; i < old->len; i++)
@@ -415,6 +417,12 @@ ss_peer *
 ss_peer_set_find(const ss_peer_set *set, uint32_t addr_be)
 {
   return g_hash_table_lookup(set->by_addr, GUINT_TO_POINTER(addr_be));
+}
+
+gboolean
+ss_peer_is_self(const ss_peer *peer)
+{
+  return peer->self;
 }
 
 const ss_peer_set_counters *

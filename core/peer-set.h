@@ -44,6 +44,9 @@ void ss_peer_set_rebuild(ss_peer_set *set);
 
 const GPtrArray *ss_peer_set_get(const ss_peer_set *set);
 ss_peer *ss_peer_set_find(const ss_peer_set *set, uint32_t addr_be);
+/* Whether @peer is this relay itself, sent to because self_send is on and
+ * there is no other peer. */
+gboolean ss_peer_is_self(const ss_peer *peer);
 const ss_peer_set_counters *ss_peer_set_get_counters(const ss_peer_set *set);
 
 /* Peer statistics for status output. */

@@ -36,39 +36,27 @@
 /* Frames read per wake-up before yielding to the other sources, so that a
  * flood on the segment cannot starve the mesh socket or the signals. */
 #define SS_CAPTURE_BATCH 256
-/* Invalid input is logged at most this often (it is always counted). */
-#define SS_DROP_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
-
-/* A warning at most every SS_DROP_LOG_INTERVAL_US, debug messages between. */
-static GLogLevelFlags
-drop_log_level(ss_relay *relay)
-{
-  gint64 now = g_get_monotonic_time();
-  if (relay->last_drop_log_us == 0 || now - relay->last_drop_log_us >= SS_DROP_LOG_INTERVAL_US) {
-    relay->last_drop_log_us = now;
-    return G_LOG_LEVEL_WARNING;
-  }
-  return G_LOG_LEVEL_DEBUG;
-}
-
+/* Drops are always counted; their log lines go through the relay's
+ * limiters (ss_log_limited(): a warning at most every 10 s, with the
+ * number held back). */
 static void
 log_drop(ss_relay *relay, const char *message, const char *why, const char *peer)
 {
-  SS_LOG(SS_LOG_DOMAIN, drop_log_level(relay), message, "REASON", why, "PEER", peer);
+  SS_LOG_LIMITED(&relay->drop_log, SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING, message, "REASON", why,
+                 "PEER", peer);
 }
 
 static void
 log_rate_limited(ss_relay *relay, const char *message, uint32_t addr_be, const char *peer,
                  guint64 total)
 {
-  GLogLevelFlags level = drop_log_level(relay);
-  if (!ss_log_enabled(level))
+  if (!ss_log_enabled(G_LOG_LEVEL_WARNING))
     return;
   char addr[INET_ADDRSTRLEN], n[24];
   inet_ntop(AF_INET, &addr_be, addr, sizeof addr);
   g_snprintf(n, sizeof n, "%" G_GUINT64_FORMAT, total);
-  SS_LOG(SS_LOG_DOMAIN, level, message, peer ? "PEER" : "SOURCE", peer ? peer : addr,
-         "TOTAL_DROPPED", n);
+  SS_LOG_LIMITED(&relay->rate_log, SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING, message,
+                 peer ? "PEER" : "SOURCE", peer ? peer : addr, "TOTAL_DROPPED", n);
 }
 
 static void
@@ -120,13 +108,17 @@ port_is_relayed(const ss_relay *relay, uint16_t port)
  * packet socket), so a held copy is not needed, and that relay may be the
  * one to emit from now on. */
 static void
-saw_emitted_here(ss_relay *relay, const ss_packet *pkt, uint64_t fp, int64_t now)
+saw_emitter_mac(ss_relay *relay, const uint8_t emitter[SS_ETH_ALEN], gboolean known_only,
+                int64_t now)
 {
-  if (memcmp(pkt->eth_src, relay->own_mac, SS_ETH_ALEN) == 0)
+  static const uint8_t none[SS_ETH_ALEN];
+  if (memcmp(emitter, relay->own_mac, SS_ETH_ALEN) == 0 || memcmp(emitter, none, SS_ETH_ALEN) == 0)
     return;
   gboolean was = ss_standby_active(relay->standby, now, NULL);
-  ss_standby_saw_emitter(relay->standby, pkt->eth_src, relay->own_mac, now);
-  ss_standby_cancel(relay->standby, fp);
+  if (known_only)
+    ss_standby_saw_known_emitter(relay->standby, emitter, relay->own_mac, now);
+  else
+    ss_standby_saw_emitter(relay->standby, emitter, relay->own_mac, now);
   uint8_t mac[SS_ETH_ALEN];
   if (!was && ss_standby_active(relay->standby, now, mac)) {
     char text[18];
@@ -136,6 +128,15 @@ saw_emitted_here(ss_relay *relay, const ss_packet *pkt, uint64_t fp, int64_t now
            "another relay on this segment emits what the peers send; this relay stands by",
            "RELAY_MAC", text);
   }
+}
+
+static void
+saw_emitted_here(ss_relay *relay, const ss_packet *pkt, uint64_t fp, int64_t now)
+{
+  if (memcmp(pkt->eth_src, relay->own_mac, SS_ETH_ALEN) == 0)
+    return;
+  saw_emitter_mac(relay, pkt->eth_src, FALSE, now);
+  ss_standby_cancel(relay->standby, fp);
 }
 
 static void
@@ -165,7 +166,7 @@ send_outbound(ss_relay *relay, ss_packet *pkt)
     return;
   }
   if (relay->dedup)
-    ss_dedup_note(relay->dedup, fp, SS_SEEN_RELAYED, now);
+    ss_dedup_note_from(relay->dedup, fp, SS_SEEN_RELAYED, now, pkt->eth_src);
   relay->counters.relayed++;
   for (guint i = 0; i < relay->transports->len; i++)
     ss_instance_send(g_ptr_array_index(relay->transports, i), pkt);
@@ -227,16 +228,9 @@ ss_relay_take_capture_drops(ss_relay *relay, gboolean log)
     char dropped[24], total[24];
     g_snprintf(dropped, sizeof dropped, "%" G_GUINT64_FORMAT, n);
     g_snprintf(total, sizeof total, "%" G_GUINT64_FORMAT, relay->counters.capture_dropped);
-    gint64 now = g_get_monotonic_time();
-    GLogLevelFlags level = G_LOG_LEVEL_DEBUG;
-    if (relay->last_overflow_log_us == 0 ||
-        now - relay->last_overflow_log_us >= SS_DROP_LOG_INTERVAL_US) {
-      relay->last_overflow_log_us = now;
-      level = G_LOG_LEVEL_WARNING;
-    }
-    SS_LOG(SS_LOG_DOMAIN, level,
-           "the capture ring was full: the kernel dropped frames (the relay did not get enough CPU)",
-           "DROPPED", dropped, "TOTAL", total);
+    SS_LOG_LIMITED(&relay->overflow_log, SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                   "the capture ring was full: the kernel dropped frames (the relay did not get "
+                   "enough CPU)", "DROPPED", dropped, "TOTAL", total);
   }
 }
 
@@ -540,21 +534,27 @@ ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame, size_t le
   if (ss_chain_run(relay->inbound, &pkt) != SS_VERDICT_PASS)
     return SS_DELIVER_DROPPED;
   uint64_t fp = 0;
-  if (relay->dedup) {
+  /* self_send (the original's test mode) sends the relay its own
+   * captures to emit again, on purpose: no duplicate check for them. */
+  if (relay->dedup && !(from && ss_peer_is_self(from))) {
     int64_t now = g_get_monotonic_time();
     fp = ss_dedup_fingerprint(relay->dedup, &pkt);
-    ss_seen seen = ss_dedup_lookup(relay->dedup, fp, now);
+    uint8_t src[SS_ETH_ALEN];
+    ss_seen seen = ss_dedup_lookup_from(relay->dedup, fp, now, src);
     /* A relay on this segment may send a frame on before this one has read
      * it off the segment itself (the loop dispatched the mesh first): what
      * the kernel captured before this frame arrived is taken first, so that
      * a frame from this segment is never emitted back onto it. */
     if (seen == SS_SEEN_NONE && relay->segment && ss_segment_has_frame(relay->segment)) {
       drain_capture(relay);
-      seen = ss_dedup_lookup(relay->dedup, fp, now);
+      seen = ss_dedup_lookup_from(relay->dedup, fp, now, src);
     }
     if (seen != SS_SEEN_NONE) {
+      /* A frame a peer sends that was on this segment already: another
+       * relay here emitted it first, if its MAC is one seen emitting (it
+       * may also have come round a loop, from its sender). */
       if (seen == SS_SEEN_RELAYED)
-        ss_standby_refresh(relay->standby, now);
+        saw_emitter_mac(relay, src, TRUE, now);
       relay->counters.duplicates_suppressed++;
       return SS_DELIVER_DROPPED;
     }

@@ -7,6 +7,7 @@
 #ifndef SS_CORE_RELAY_PRIVATE_H
 #define SS_CORE_RELAY_PRIVATE_H
 
+#include <snowsignal/log.h>
 #include "relay.h"
 #include "chain.h"
 #include "dedup.h"
@@ -47,8 +48,9 @@ struct ss_relay {
   uint8_t *reasm_in_buf;
   uint8_t *frag_scratch;
   ss_relay_counters counters;
-  gint64 last_drop_log_us;
-  gint64 last_overflow_log_us;
+  ss_log_limit drop_log;        /* refused and invalid frames (zeroed: 10 s) */
+  ss_log_limit overflow_log;    /* the capture ring overflowing */
+  ss_log_limit rate_log;        /* rate limits */
   guint64 standby_emitted_logged; /* standby_emitted when emit_held() last ran */
   gboolean started;
 };

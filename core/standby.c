@@ -18,7 +18,12 @@ typedef struct {
   size_t len;
 } held;
 
+/* Relays seen emitting here, by the race in ss_standby_saw_emitter(). */
+#define KNOWN_RELAYS 8
+
 struct ss_standby {
+  uint8_t known[KNOWN_RELAYS][SS_ETH_ALEN];
+  unsigned n_known, next_known;
   uint8_t emitter[SS_ETH_ALEN];  /* the lowest relay seen emitting */
   int64_t emitter_seen_us;       /* 0: none, not on standby */
   unsigned head, count;
@@ -53,9 +58,42 @@ ss_standby_active(const ss_standby *sb, int64_t now_us, uint8_t *mac)
   return TRUE;
 }
 
+static gboolean
+is_known(const ss_standby *sb, const uint8_t mac[SS_ETH_ALEN])
+{
+  for (unsigned i = 0; i < sb->n_known; i++)
+    if (memcmp(sb->known[i], mac, SS_ETH_ALEN) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+elect(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN], const uint8_t own_mac[SS_ETH_ALEN],
+      int64_t now_us);
+
 void
 ss_standby_saw_emitter(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN],
                        const uint8_t own_mac[SS_ETH_ALEN], int64_t now_us)
+{
+  if (!is_known(sb, mac)) {
+    memcpy(sb->known[sb->next_known], mac, SS_ETH_ALEN);
+    sb->next_known = (sb->next_known + 1) % KNOWN_RELAYS;
+    sb->n_known = MIN(sb->n_known + 1, KNOWN_RELAYS);
+  }
+  elect(sb, mac, own_mac, now_us);
+}
+
+void
+ss_standby_saw_known_emitter(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN],
+                             const uint8_t own_mac[SS_ETH_ALEN], int64_t now_us)
+{
+  if (is_known(sb, mac))
+    elect(sb, mac, own_mac, now_us);
+}
+
+static void
+elect(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN], const uint8_t own_mac[SS_ETH_ALEN],
+      int64_t now_us)
 {
   if (memcmp(mac, own_mac, SS_ETH_ALEN) >= 0)
     return;
@@ -127,4 +165,7 @@ ss_standby_inherit(ss_standby *to, const ss_standby *from)
 {
   memcpy(to->emitter, from->emitter, SS_ETH_ALEN);
   to->emitter_seen_us = from->emitter_seen_us;
+  memcpy(to->known, from->known, sizeof to->known);
+  to->n_known = from->n_known;
+  to->next_known = from->next_known;
 }

@@ -51,6 +51,14 @@ void ss_standby_free(ss_standby *sb);
 void ss_standby_saw_emitter(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN],
                             const uint8_t own_mac[SS_ETH_ALEN], int64_t now_us);
 
+/* A frame from a peer had been captured here, from @mac, before the
+ * peer's copy came: @mac emitted it first, if it is a relay.  Only a MAC
+ * that ss_standby_saw_emitter() showed to be a relay counts (a frame that
+ * came round a loop looks the same, with its sender's MAC); then the
+ * relay stands by as there. */
+void ss_standby_saw_known_emitter(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN],
+                                  const uint8_t own_mac[SS_ETH_ALEN], int64_t now_us);
+
 /* A frame from a peer was on the segment before the peer's copy came:
  * another relay here was quicker to emit it.  Keeps an existing standby
  * going (it never starts one: a frame that came round from this segment

@@ -46,7 +46,6 @@
  * the figure).  The kernel holds only what is queued; without CAP_NET_ADMIN
  * it caps the size at net.core.rmem_max, and the relay says so at start. */
 #define MESH_RECV_BUFFER_BYTES (8 * 1024 * 1024)
-#define MESH_STRANGER_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 /* The least MTU IPv4 allows (RFC 791). */
 #define MESH_MIN_FRAGMENT_MTU 68
 
@@ -61,7 +60,7 @@ typedef struct {
   mesh_heartbeat *heartbeat;
   int fd;
   GSource *source;
-  gint64 last_stranger_log_us;
+  ss_log_limit stranger_log;    /* zeroed: a line at most every 10 s */
   /* Receive batch: MESH_RECV_SLOTS buffers of MESH_MAX_DATAGRAM bytes. */
   uint8_t *rx_buf;
   struct mmsghdr rx_msgs[MESH_RECV_SLOTS];
@@ -156,10 +155,11 @@ static void
 stranger(udp_mesh *m, const struct sockaddr_in *from, gboolean wrong_port)
 {
   ss_instance_count(m->inst, wrong_port ? "from_wrong_port" : "from_stranger", 1);
-  gint64 now = g_get_monotonic_time();
-  if (m->last_stranger_log_us && now - m->last_stranger_log_us < MESH_STRANGER_LOG_INTERVAL_US)
+  guint64 held_back;
+  if (!ss_log_enabled(G_LOG_LEVEL_WARNING) || !ss_log_limit_allow(&m->stranger_log, &held_back))
     return;
-  m->last_stranger_log_us = now;
+  char suppressed[24];
+  g_snprintf(suppressed, sizeof suppressed, "%" G_GUINT64_FORMAT, held_back);
   char addr[INET_ADDRSTRLEN + 8];
   inet_ntop(AF_INET, &from->sin_addr, addr, INET_ADDRSTRLEN);
   if (wrong_port) {
@@ -167,12 +167,14 @@ stranger(udp_mesh *m, const struct sockaddr_in *from, gboolean wrong_port)
     SS_LOG(m->domain, G_LOG_LEVEL_WARNING,
            "datagram from a peer's address but not from its mesh port; dropped",
            "INSTANCE", ss_instance_get_name(m->inst), "FROM", addr,
-           "HINT", "require_peer_port is on: a SnowSignal 0.1.x peer sends from a random port");
+           "HINT", "require_peer_port is on: a SnowSignal 0.1.x peer sends from a random port",
+           "SUPPRESSED", held_back ? suppressed : NULL);
     return;
   }
   SS_LOG(m->domain, G_LOG_LEVEL_WARNING, "datagram from an address that is not a peer; dropped",
          "INSTANCE", ss_instance_get_name(m->inst), "FROM", addr,
-         "HINT", "add the sender to peers.hosts if it is a relay");
+         "HINT", "add the sender to peers.hosts if it is a relay",
+         "SUPPRESSED", held_back ? suppressed : NULL);
 }
 
 /* The port a peer's datagrams must come from with require_peer_port: the

@@ -56,9 +56,9 @@ stop_relays() {
 # likely; until then one of them may emit a frame twice, never more.
 converge() {
 	_want=$(($# - 1))
-	for _i in $(seq 1 40); do
+	for _i in $(seq 1 60); do
 		ss_in srv "$SS_TOOLS/ss-udp-send" --src 10.201.2.10:46900 --dest 255.255.255.255 \
-			--seq $((_i * 10)) --count 5 --interval 0 >/dev/null
+			--seq $((_i * 10)) --count 10 --interval 0 >/dev/null
 		_n=0
 		for _r in "$@"; do
 			grep -q 'this relay stands by' "$T/$_r.log" && _n=$((_n + 1))
