@@ -104,13 +104,6 @@ elect(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN], const uint8_t own_mac[SS_E
   }
 }
 
-void
-ss_standby_refresh(ss_standby *sb, int64_t now_us)
-{
-  if (ss_standby_active(sb, now_us, NULL))
-    sb->emitter_seen_us = now_us;
-}
-
 gboolean
 ss_standby_hold(ss_standby *sb, uint64_t fp, const uint8_t *frame, size_t len, int64_t now_us)
 {

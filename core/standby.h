@@ -59,12 +59,6 @@ void ss_standby_saw_emitter(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN],
 void ss_standby_saw_known_emitter(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN],
                                   const uint8_t own_mac[SS_ETH_ALEN], int64_t now_us);
 
-/* A frame from a peer was on the segment before the peer's copy came:
- * another relay here was quicker to emit it.  Keeps an existing standby
- * going (it never starts one: a frame that came round from this segment
- * looks the same). */
-void ss_standby_refresh(ss_standby *sb, int64_t now_us);
-
 /* Whether frames from peers are to be held now; when so and @mac is not
  * NULL, the relay emitting in this one's place is copied there. */
 gboolean ss_standby_active(const ss_standby *sb, int64_t now_us, uint8_t *mac);
