@@ -10,8 +10,8 @@
 #   3. runs lintian on the .changes: errors fail, warnings are shown only;
 #   4. installs the three packages with apt-get, checks the daemon
 #      (--version, --check-config and --list-plugins with the packaged
-#      configuration), and builds and loads the example plugin that
-#      libsnowsignal-dev ships against the packaged SDK;
+#      configuration), and builds and loads the example plugins that
+#      libsnowsignal-dev ships (a filter, a transport) against the packaged SDK;
 #   5. purges them and checks that nothing is left behind.
 # Packages, .changes, build log and lintian output are kept in _build-deb/.
 # Usage: .ci/debian.sh        (exit status 0 when every check passed)
@@ -127,13 +127,15 @@ list_ok() {
 check "snowsignal --list-plugins lists the six shipped plugins" list_ok || cat "$work/list.out"
 pc_ok() { [ "$(pkg-config --variable=plugindir snowsignal)" = "$plugindir" ]; }
 check "pkg-config --variable=plugindir snowsignal is $plugindir" pc_ok
-example_ok() {
-	cp -R /usr/share/doc/libsnowsignal-dev/examples/allowlist "$work/allowlist" &&
-		make -C "$work/allowlist" >"$work/example.log" 2>&1 &&
-		make -C "$work/allowlist" check >>"$work/example.log" 2>&1
+example_ok() { # NAME
+	cp -R "/usr/share/doc/libsnowsignal-dev/examples/$1" "$work/$1" &&
+		make -C "$work/$1" >"$work/example-$1.log" 2>&1 &&
+		make -C "$work/$1" check >>"$work/example-$1.log" 2>&1
 }
-check "the shipped example plugin builds against libsnowsignal-dev and loads (make check)" example_ok ||
-	cat "$work/example.log"
+check "the shipped example filter (allowlist) builds against libsnowsignal-dev and loads (make check)" \
+	example_ok allowlist || cat "$work/example-allowlist.log"
+check "the shipped example transport (hmac-mesh) builds against libsnowsignal-dev and loads (make check)" \
+	example_ok hmac-mesh || cat "$work/example-hmac-mesh.log"
 
 # ---- 5: purge -----------------------------------------------------------------------------
 say "apt-get purge"

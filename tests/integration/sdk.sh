@@ -11,14 +11,23 @@
 #      a bad prefix, naming it;
 #   5. two segments, relay A's outbound chain ending with source-allowlist
 #      (allow 10.201.1.0/28): a broadcast from cli .10 crosses to B, one from
-#      rogue .66 does not.
+#      rogue .66 does not;
+#   6. examples/hmac-mesh, the example transport, the same way: built with
+#      its Makefile, its own `make check` passing (--check-config and
+#      --list-plugins from its folder), installed; then relays A and B carry
+#      broadcasts over it, and relay C on a third segment, holding another
+#      key, is refused by B (bad_mac) and by A, which does not list it
+#      (from_stranger).
 #
 #   segment A 10.201.1.0/24              segment B 10.201.2.0/24
 #   cli .10  rogue .66                   srv .10
 #   relA .2 ────── udp-mesh :7124 ────── relB .2
+#           ────── hmac-mesh :7126 ─────   │
+#   segment C 10.201.3.0/24                │
+#   cli3 .10  relC .2 ── hmac-mesh, another key
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 13
+ss_plan 22
 
 T=$SS_TMP
 ROOT=$T/root
@@ -207,3 +216,109 @@ ST_B=$?
 ss_check "relays A and B exit 0 on SIGTERM" [ "$ST_A" = 0 -a "$ST_B" = 0 ]
 check "relay A counted the 4 frames outside the allowlist (not_allowed=4)" "$T/relA.log" \
 	[ "$(ss_count "$T/relA.log" 'instance counters.*allow.*not_allowed=4')" -ge 1 ]
+
+# ---- 14-17: the example transport, out of tree -------------------------------------
+HM=$T/hmac-mesh
+cp -R "$TOP_SRC/examples/hmac-mesh" "$HM" && chmod -R u+w "$HM"
+rm -f "$HM"/*.so
+hm_built_ok() {
+	(cd "$HM" && plain_make) >"$T/hmac.log" 2>&1 || return 1
+	[ -f "$HM/hmac-mesh.so" ] && grep -qF -- "-I$INCLUDEDIR" "$T/hmac.log"
+}
+check "examples/hmac-mesh builds out of tree with its Makefile against the staged headers and .pc" \
+	"$T/hmac.log" hm_built_ok
+# `make check` points SNOWSIGNAL_PLUGIN_PATH at its own folder: it runs the
+# staged daemon through a wrapper that leaves that variable alone.
+cat >"$T/snowsignal-sdk" <<EOF
+#!/bin/sh
+LD_LIBRARY_PATH='$LIBDIR' SNOWSIGNAL_PLUGINDIR='$PLUGINDIR' exec '$DAEMON' "\$@"
+EOF
+chmod +x "$T/snowsignal-sdk"
+hm_make_check_ok() { (cd "$HM" && plain_make check SNOWSIGNAL="$T/snowsignal-sdk") >>"$T/hmac.log" 2>&1; }
+check "make check in examples/hmac-mesh loads it (--check-config, --list-plugins from its folder)" \
+	"$T/hmac.log" hm_make_check_ok
+hm_installed_ok() {
+	(cd "$HM" && plain_make install) >>"$T/hmac.log" 2>&1 && [ -f "$PLUGINDIR/hmac-mesh.so" ]
+}
+check "make install puts hmac-mesh.so into pkg-config's plugindir" "$T/hmac.log" hm_installed_ok
+
+C=10.201.3.2 CLI3=10.201.3.10
+printf '%s\n' 'the key of relays A and B, 32 bytes' >"$T/ab.key"
+printf '%s\n' 'another key, held by relay C only' >"$T/c.key"
+printf '%s\n' 'too short' >"$T/short.key"
+# hconf FILE KEY PEER...: a relay configuration with hmac-mesh as its transport.
+hconf() {
+	_file=$1 _key=$2
+	shift 2
+	_hosts=
+	for _h in "$@"; do _hosts="$_hosts${_hosts:+, }\"$_h\""; done
+	cat >"$_file" <<EOF
+version = 1;
+interface = "eth0";
+broadcast_ports = [ 5076 ];
+instances = (
+  { name = "mac-self"; plugin = "mac-self"; },
+  { name = "ip-self"; plugin = "ip-self"; },
+  { name = "signed"; plugin = "hmac-mesh"; key_file = "$_key"; }
+);
+outbound = [ "mac-self", "ip-self" ];
+inbound = [ ];
+transports = [ "signed" ];
+peers = { hosts = [ $_hosts ]; };
+EOF
+}
+hconf "$T/ha.conf" "$T/ab.key" "$B"
+hconf "$T/hb.conf" "$T/ab.key" "$A" "$C"
+hconf "$T/hc.conf" "$T/c.key" "$A" "$B"
+hconf "$T/hshort.conf" "$T/short.key" "$B"
+"$SS_RELAY" --config "$T/hshort.conf" --check-config >"$T/hshort.out" 2>&1
+check "a key_file shorter than 16 bytes is refused at instance_new, naming file:line and the file" \
+	"$T/hshort.out" [ $? = 1 -a \
+	"$(ss_count "$T/hshort.out" "hshort\\.conf:[0-9]+: key_file .*/short\\.key holds 9 bytes, fewer than 16")" = 1 ]
+
+# ---- 18-23: relaying over it ---------------------------------------------------------
+ss_segment r 3
+ss_host relC r 3 2
+ss_host cli3 r 3 10
+if ss_start_relay relA "$T/hA.log" --config "$T/ha.conf" &&
+	PID_A=$SS_RELAY_PID &&
+	ss_start_relay relB "$T/hB.log" --config "$T/hb.conf" &&
+	PID_B=$SS_RELAY_PID &&
+	ss_start_relay relC "$T/hC.log" --config "$T/hc.conf" &&
+	PID_C=$SS_RELAY_PID; then
+	ss_ok "relays A and B (hmac-mesh, one key) and C (another key) start"
+else
+	ss_fail "relays A and B (hmac-mesh, one key) and C (another key) start"
+	echo "Bail out! relays did not start"
+	exit 1
+fi
+
+ss_listen srv "$T/b2" --timeout $LISTEN
+PID_SRV=$SS_LISTEN_PID
+ss_in cli3 "$SS_TOOLS/ss-udp-send" --src $CLI3:45103 --dest 255.255.255.255 --count 4 >/dev/null
+ss_in cli "$SS_TOOLS/ss-udp-send" --src $CLI:45101 --dest 255.255.255.255 --count 3 >/dev/null
+wait "$PID_SRV"
+check "a broadcast from $CLI crosses to segment B over hmac-mesh, intact" "$T/hA.log" \
+	[ "$(ss_count "$T/b2" "^RX src=10\\.201\\.1\\.10:45101 .*intact=yes dup=no")" = 3 ]
+check "one from $CLI3, signed by relay C with another key, does not" "$T/b2" \
+	[ "$(ss_count "$T/b2" "^RX src=10\\.201\\.3\\.10:")" = 0 -a "$(ss_count "$T/b2" '^RX ')" = 3 ]
+
+ss_stop "$PID_A"
+ST_A=$?
+ss_stop "$PID_B"
+ST_B=$?
+ss_stop "$PID_C"
+ST_C=$?
+ss_check "relays A, B and C exit 0 on SIGTERM" [ "$ST_A" = 0 -a "$ST_B" = 0 -a "$ST_C" = 0 ]
+# A sent B the 3 frames, which B received from peer A; C's 4 were refused
+# by B, which lists C (bad_mac), and by A, which does not (from_stranger).
+counted_ok() {
+	[ "$(ss_count "$T/hA.log" 'instance counters.*hmac-mesh.*[ "]sent=3[ "]')" -ge 1 ] &&
+		[ "$(ss_count "$T/hA.log" 'instance counters.*hmac-mesh.*[ "]from_stranger=4[ "]')" -ge 1 ] &&
+		[ "$(ss_count "$T/hB.log" 'instance counters.*hmac-mesh.*[ "]bad_mac=4[ "]')" -ge 1 ] &&
+		[ "$(ss_count "$T/hB.log" 'instance counters.*hmac-mesh.*[ "]received=3[ "]')" -ge 1 ] &&
+		[ "$(ss_count "$T/hB.log" 'peer counters.*10\.201\.1\.2 .*received=3')" -ge 1 ]
+}
+_failed_before=$SS_TAP_FAILED
+check "counted: A sent=3, from_stranger=4; B received=3 (from peer A), bad_mac=4" "$T/hB.log" counted_ok
+[ "$SS_TAP_FAILED" = "$_failed_before" ] || ss_dump "$T/hA.log"
