@@ -32,7 +32,8 @@ static const char default_conf_text[] =
 static const char *const top_level_keys[] = {
   "version", "interface", "broadcast_ports", "plugin_path", "log_level",
   "instances", "outbound", "inbound", "transports", "peers", "control_socket", "user",
-  "capture_ring_kib", "duplicate_window_ms", "vlan", "source_rate_limit", "peer_rate_limit", NULL
+  "capture_ring_kib", "duplicate_window_ms", "vlan", "source_rate_limit", "peer_rate_limit", "metrics_listen",
+  "watch_config", NULL
 };
 static const char *const peer_keys[] = {
   "hosts", "service", "refresh", "self_send", "max_per_name", NULL
@@ -385,6 +386,12 @@ read_root(ss_conf *conf, config_t *cfg, GError **error)
     return FALSE;
   if ((s = config_setting_get_member(root, "user")) && !read_string(conf, s, &conf->user, error))
     return FALSE;
+  if ((s = config_setting_get_member(root, "metrics_listen"))) {
+    if (!read_string(conf, s, &conf->metrics_listen, error))
+      return FALSE;
+    ss_conf_set_origin(&conf->metrics_listen_origin, NULL);
+    conf->metrics_listen_origin = origin_of(conf, s);
+  }
   if ((s = config_setting_get_member(root, "capture_ring_kib"))) {
     if (!read_int(conf, s, SS_MIN_CAPTURE_RING_KIB, SS_MAX_CAPTURE_RING_KIB, &v, error))
       return FALSE;
@@ -400,6 +407,9 @@ read_root(ss_conf *conf, config_t *cfg, GError **error)
       return FALSE;
     conf->vlan = (int) v;
   }
+  if ((s = config_setting_get_member(root, "watch_config")) &&
+      !read_bool(conf, s, &conf->watch_config, error))
+    return FALSE;
   if ((s = config_setting_get_member(root, "source_rate_limit"))) {
     if (!read_int(conf, s, 0, SS_MAX_RATE_LIMIT, &v, error))
       return FALSE;
@@ -458,6 +468,8 @@ conf_new(const char *label)
   conf->peer_rate_limit = SS_DEFAULT_PEER_RATE_LIMIT;
   conf->control_socket = g_strdup(SS_DEFAULT_CONTROL_SOCKET);
   conf->user = g_strdup("");
+  conf->metrics_listen = g_strdup("");
+  conf->metrics_listen_origin = g_strdup("built-in default");
   return conf;
 }
 
@@ -531,6 +543,8 @@ ss_conf_free(ss_conf *conf)
   g_free(conf->service);
   g_free(conf->control_socket);
   g_free(conf->user);
+  g_free(conf->metrics_listen);
+  g_free(conf->metrics_listen_origin);
   g_free(conf);
 }
 

@@ -96,11 +96,14 @@ typedef struct ss_conf {
   gboolean self_send;     /* no peers: send to ourselves (the original's test mode) */
   char *control_socket;   /* path of the status socket; "" for none */
   char *user;             /* drop to this user after start; "" to stay */
+  char *metrics_listen;   /* "address:port" of the Prometheus endpoint; "" for none */
+  char *metrics_listen_origin;
   int capture_ring_kib;   /* capture ring size; whole 64 KiB blocks are used */
   int duplicate_window_ms; /* how long sent and emitted frames are remembered; 0: off */
   int vlan;               /* 802.1Q VLAN ID relayed on a trunk; 0: untagged frames only */
   int source_rate_limit;  /* captured frames/s per IPv4 source; 0: no limit */
   int peer_rate_limit;    /* frames/s from one peer; 0: no limit */
+  gboolean watch_config;  /* apply edits of the file as a SIGHUP would */
   /* Set by the command line or environment: replaces the port setting of
    * every udp-mesh instance (0: not set). */
   uint16_t mesh_port_override;

@@ -4,6 +4,7 @@
 sbin_PROGRAMS += snowsignal
 snowsignal_SOURCES = \
 	daemon/snowsignal.c \
+	daemon/conf-watch.c daemon/conf-watch.h \
 	daemon/options.c daemon/options.h \
 	daemon/control.c daemon/control.h \
 	daemon/status.c daemon/status.h \

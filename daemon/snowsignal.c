@@ -18,6 +18,7 @@
 #include "conffile.h"
 #include "loader.h"
 #include "log.h"
+#include "conf-watch.h"
 #include "control.h"
 #include "notify.h"
 #include "options.h"
@@ -117,6 +118,7 @@ typedef struct {
   int status;
   gint64 started_us;
   ss_control *control;
+  ss_conf_watch *watch;       /* watch_config, or NULL */
 } daemon_state;
 
 static char *
@@ -202,15 +204,17 @@ apply_log_level(const ss_conf *conf)
     ss_log_set_level(level);
 }
 
-/* SIGHUP: the new configuration is read, checked and instantiated before
- * anything is swapped; if that fails the running relay is left alone. */
-static gboolean
-on_hup(gpointer user_data)
+static void update_watch(daemon_state *d);
+
+/* SIGHUP, or an edit of a watched file: the new configuration is read,
+ * checked and instantiated before anything is swapped; if that fails the
+ * running relay is left alone. */
+static void
+reload(daemon_state *d, const char *why)
 {
-  daemon_state *d = user_data;
   GError *error = NULL;
   ss_notify_reloading();
-  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "reloading the configuration on SIGHUP");
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "reloading the configuration", "REASON", why);
   ss_conf *conf = load_conf(d->opts, &error);
   if (conf) {
     const ss_conf *before = ss_relay_get_conf(d->relay);
@@ -226,7 +230,7 @@ on_hup(gpointer user_data)
         d->status = EXIT_FAILURE;
         g_main_loop_quit(d->loop);
         g_error_free(error);
-        return G_SOURCE_CONTINUE;
+        return;
       }
     }
   }
@@ -236,8 +240,54 @@ on_hup(gpointer user_data)
            "ERROR", error->message);
     g_error_free(error);
   }
+  update_watch(d);
   ss_notify("READY=1");
+}
+
+static gboolean
+on_hup(gpointer user_data)
+{
+  reload(user_data, "SIGHUP");
   return G_SOURCE_CONTINUE;
+}
+
+static void
+on_conf_changed(void *user)
+{
+  reload(user, "the configuration file changed (watch_config)");
+}
+
+/* The file the configuration came from: --config, or the installed one. */
+static const char *
+conf_file(const daemon_state *d)
+{
+  if (d->opts->config_path)
+    return d->opts->config_path;
+  return g_file_test(SS_DEFAULT_CONF_PATH, G_FILE_TEST_EXISTS) ? SS_DEFAULT_CONF_PATH : NULL;
+}
+
+/* Watches the file while the running configuration says watch_config. */
+static void
+update_watch(daemon_state *d)
+{
+  gboolean want = ss_relay_get_conf(d->relay)->watch_config && conf_file(d);
+  if (!want) {
+    g_clear_pointer(&d->watch, ss_conf_watch_free);
+    return;
+  }
+  if (d->watch)
+    return;
+  GError *error = NULL;
+  d->watch = ss_conf_watch_new(conf_file(d), on_conf_changed, d, &error);
+  if (!d->watch) {
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+           "cannot watch the configuration file; edits need a reload (SIGHUP)",
+           "CONFIG", conf_file(d), "ERROR", error->message);
+    g_error_free(error);
+    return;
+  }
+  SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO, "watching the configuration file for edits",
+         "CONFIG", conf_file(d));
 }
 
 static gboolean
@@ -302,7 +352,7 @@ run(ss_conf *conf, const ss_options *opts)
     return EXIT_FAILURE;
   }
   daemon_state d = { g_main_loop_new(NULL, FALSE), relay, opts, EXIT_SUCCESS,
-                     g_get_monotonic_time(), NULL };
+                     g_get_monotonic_time(), NULL, NULL };
   int status = EXIT_SUCCESS;
   guint sources[4] = { 0 };
   /* The status socket first: it is opened while still root.  Signal
@@ -317,6 +367,8 @@ run(ss_conf *conf, const ss_options *opts)
     sources[3] = g_unix_signal_add(SIGHUP, on_hup, &d);
     block_daemon_signals(FALSE);
     log_started(relay);
+    /* After the start: the monitor's thread must come after giving up root. */
+    update_watch(&d);
     ss_notify("READY=1");
     guint watchdog = start_watchdog();
     g_main_loop_run(d.loop);
@@ -332,6 +384,7 @@ run(ss_conf *conf, const ss_options *opts)
   for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
     if (sources[i])
       g_source_remove(sources[i]);
+  ss_conf_watch_free(d.watch);
   ss_control_free(d.control);
   ss_relay_free(d.relay);
   g_main_loop_unref(d.loop);

@@ -107,7 +107,7 @@ ss_check "a SIGHUP while the relay reads its configuration does not kill it: it 
 # again (a writer that waits for it, bounded).
 timeout 10 sh -c "cat '$conf' >'$SS_TMP/conf.fifo'"
 ss_check "and the SIGHUP is a reload, once the relay runs" \
-	ss_wait_for "$hup_log" 'reloading the configuration on SIGHUP' 1 5
+	ss_wait_for "$hup_log" 'reloading the configuration reason=SIGHUP' 1 5
 ss_check "which leaves it running" sh -c "kill -0 $hup_pid && ! grep -q 'rejected' '$hup_log'"
 ss_stop "$hup_wrapper"
 
