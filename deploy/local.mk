@@ -30,4 +30,5 @@ EXTRA_DIST += \
 	deploy/kubernetes/check/validate.mjs \
 	.ci/swarm.sh \
 	tests/swarm/engines.sh \
-	tests/swarm/run.sh
+	tests/swarm/run.sh \
+	tests/swarm/original.Containerfile

@@ -4,6 +4,11 @@
 # already uses, then `docker import`.  No container registry is needed.
 #
 #   deploy/container/make-base.sh [--print]
+#   deploy/container/make-base.sh --extra NAME "PACKAGE..."
+#
+# --extra makes one more slimmed base, snowsignal-base:bookworm-NAME, of
+# minbase and the packages named, and prints "--build-arg BASE=<it>" (the
+# Swarm test builds SnowSignal 0.1.x on a python3 base this way).
 #
 # Makes two images (skipped when an image with the same recipe is there):
 #   snowsignal-base:bookworm-build    minbase + the build dependencies
@@ -24,7 +29,11 @@ DOCKER=${DOCKER:-docker}
 SUITE=${SUITE:-bookworm}
 BASE_CACHE=${BASE_CACHE:-/var/cache/snowsignal-base}
 print_only=false
-[ "${1:-}" = "--print" ] && print_only=true
+extra_name='' extra_pkgs=''
+case "${1:-}" in
+  --print) print_only=true ;;
+  --extra) extra_name=${2:?--extra NAME PACKAGES}; extra_pkgs=${3:?--extra NAME PACKAGES} ;;
+esac
 
 # Package lists: one place, read by the Containerfile too (it installs the
 # same lists with apt-get when it starts from debian:bookworm-slim).
@@ -87,7 +96,7 @@ make_one() { # tag kind packages
       log "no security updates reachable; the base has the point release only"
     fi
     chroot "$root" apt-get clean
-    [ "$kind" = runtime ] && slim "$root"
+    [ "$kind" != build ] && slim "$root"
     tar -C "$root" --numeric-owner -cf "$tarball.tmp" .
     mv "$tarball.tmp" "$tarball"
     rm -rf "$root" "$root.log"
@@ -103,6 +112,11 @@ make_one() { # tag kind packages
 if ! $print_only; then
   [ "$(id -u)" = 0 ] || { log "run as root (debootstrap, chroot)"; exit 1; }
   $DOCKER version >/dev/null 2>&1 || { log "no Docker engine answers ($DOCKER version failed)"; exit 1; }
+  if [ -n "$extra_name" ]; then
+    make_one "snowsignal-base:$SUITE-$extra_name" "$extra_name" "$extra_pkgs"
+    echo "--build-arg BASE=snowsignal-base:$SUITE-$extra_name"
+    exit 0
+  fi
   make_one "$build_tag" build "$build_pkgs"
   make_one "$runtime_tag" runtime "$runtime_pkgs"
 fi
