@@ -112,21 +112,14 @@ handle_inner(dtls_plugin *p, dtls_conn *conn, const uint8_t *msg, size_t len)
 {
   if (len == SS_MESH_MAGIC_LEN && memcmp(msg, DTLS_KEEPALIVE_MAGIC, len) == 0)
     return;
-  size_t frame_len;
-  const uint8_t *frame = ss_mesh_decode(msg, len, &frame_len);
-  if (!frame) {
-    ss_instance_count(p->inst, "bad_framing", 1);
-    return;
-  }
   ss_peer *peer = dtls_peer_of(p, &conn->slot->addr);
   if (!peer) {
     ss_instance_count(p->inst, "from_stranger", 1);
     return;
   }
-  /* The peer's "received" is noted by ss_instance_deliver(), once. */
-  ss_instance_count(p->inst, "received", 1);
-  if (ss_instance_deliver(p->inst, peer, frame, frame_len) == SS_DELIVER_INVALID)
-    ss_instance_count(p->inst, "invalid_frame", 1);
+  /* Decoded, counted (bad_framing, received, invalid_frame) and noted on
+   * the peer once, by the core, as for udp-mesh. */
+  ss_instance_deliver_message(p->inst, peer, msg, len);
 }
 
 /* Reads the records of the datagram handed in.  FALSE when none was
