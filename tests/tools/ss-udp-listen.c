@@ -31,11 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Payload pattern, shared with ss-udp-send.c (kept in step by hand). */
-#define PAT_MAGIC0 0x53
-#define PAT_MAGIC1 0x54
-#define PAT_HDR_LEN 8
-#define PAT_SHORT_BASE 0xA0
+#include "tool-pattern.h"
 
 #define IPV4_HDR_LEN 20
 #define IPV4_MAX_OPT_LEN 40
@@ -73,31 +69,6 @@ die (const char *what)
   exit (2);
 }
 
-static uint16_t
-get16 (const uint8_t *p)
-{
-  return (uint16_t) (p[0] << 8 | p[1]);
-}
-
-static uint32_t
-csum_add (uint32_t sum, const uint8_t *p, size_t len)
-{
-  for (size_t i = 0; i + 1 < len; i += 2)
-    sum += (uint32_t) (p[i] << 8 | p[i + 1]);
-  if (len & 1)
-    sum += (uint32_t) (p[len - 1] << 8);
-  return sum;
-}
-
-/* True when the one's complement sum including the checksum field is 0xffff. */
-static gboolean
-csum_ok (uint32_t sum)
-{
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return sum == 0xffff;
-}
-
 static void
 hex (char *out, size_t outsz, const uint8_t *p, size_t len)
 {
@@ -107,29 +78,6 @@ hex (char *out, size_t outsz, const uint8_t *p, size_t len)
   }
   for (size_t i = 0; i < len && 2 * i + 2 < outsz; i++)
     snprintf (out + 2 * i, outsz - 2 * i, "%02x", p[i]);
-}
-
-/* Checks the sender's pattern; *seq is -1 when the payload is too short. */
-static gboolean
-pattern_ok (const uint8_t *p, size_t len, long long *seq)
-{
-  *seq = -1;
-  if (len < PAT_HDR_LEN) {
-    for (size_t i = 0; i < len; i++)
-      if (p[i] != (uint8_t) (PAT_SHORT_BASE + i))
-        return FALSE;
-    return TRUE;
-  }
-  if (p[0] != PAT_MAGIC0 || p[1] != PAT_MAGIC1)
-    return FALSE;
-  uint32_t s = (uint32_t) get16 (p + 2) << 16 | get16 (p + 4);
-  *seq = s;
-  if (get16 (p + 6) != (uint16_t) len)
-    return FALSE;
-  for (size_t i = PAT_HDR_LEN; i < len; i++)
-    if (p[i] != (uint8_t) (s + i))
-      return FALSE;
-  return TRUE;
 }
 
 static int
@@ -203,7 +151,7 @@ handle_datagram (int fd)
   inet_ntop (AF_INET, &from.sin_addr, src, sizeof src);
 
   long long seq;
-  gboolean intact = pattern_ok (buf, (size_t) n, &seq);
+  gboolean intact = tool_pattern_check (buf, (size_t) n, &seq);
   gboolean dup = FALSE;
   if (seq >= 0) {
     char *key = g_strdup_printf ("%s:%u/%lld", src, ntohs (from.sin_port), seq);
@@ -253,7 +201,7 @@ handle_frame (int fd, int flags)
   }
   /* Our own transmissions would show offload-pending checksums: ignore. */
   if (sll.sll_pkttype == PACKET_OUTGOING || n < ETH_HDR_LEN + IPV4_HDR_LEN ||
-      get16 (f + 2 * ETHER_ADDR_LEN) != ETHERTYPE_IP)
+      tool_get16 (f + 2 * ETHER_ADDR_LEN) != ETHERTYPE_IP)
     return TRUE;
   gboolean partial = FALSE;
   int vlan = -1;
@@ -268,10 +216,10 @@ handle_frame (int fd, int flags)
     }
 
   const uint8_t *ip = f + ETH_HDR_LEN;
-  size_t caplen = (size_t) n - ETH_HDR_LEN, ihl = (size_t) (ip[0] & 0x0f) * 4, iplen = get16 (ip + 2);
+  size_t caplen = (size_t) n - ETH_HDR_LEN, ihl = (size_t) (ip[0] & 0x0f) * 4, iplen = tool_get16 (ip + 2);
   if (ip[0] >> 4 != IPV4_VERSION || ihl < IPV4_HDR_LEN || iplen < ihl || iplen > caplen || ip[9] != IPPROTO_UDP)
     return TRUE;
-  uint16_t fragw = get16 (ip + 6), id = get16 (ip + 4);
+  uint16_t fragw = tool_get16 (ip + 6), id = tool_get16 (ip + 4);
   gboolean more = (fragw & IPV4_FLAG_MF) != 0, first = (fragw & IPV4_FRAG_OFFSET_MASK) == 0;
   uint32_t ipsrc;
   memcpy (&ipsrc, ip + 12, 4);
@@ -281,8 +229,8 @@ handle_frame (int fd, int flags)
   if (first) {
     if (iplen < ihl + UDP_HDR_LEN)
       return TRUE;
-    sport = get16 (udp);
-    dport = get16 (udp + 2);
+    sport = tool_get16 (udp);
+    dport = tool_get16 (udp + 2);
     if (dport != opt_port)
       return TRUE;
     if (more) {
@@ -297,17 +245,12 @@ handle_frame (int fd, int flags)
   const char *udpcsum = "frag";
   if (first && !more) {
     size_t udplen = iplen - ihl;
-    uint8_t pseudo[12] = { 0 };
-    memcpy (pseudo, ip + 12, 8);
-    pseudo[9] = IPPROTO_UDP;
-    pseudo[10] = (uint8_t) (udplen >> 8);
-    pseudo[11] = (uint8_t) udplen;
-    if (get16 (udp + 6) == 0)
+    if (tool_get16 (udp + 6) == 0)
       udpcsum = "zero";
     else if (partial)
       udpcsum = "partial";
     else
-      udpcsum = csum_ok (csum_add (csum_add (0, pseudo, sizeof pseudo), udp, udplen)) ? "ok" : "bad";
+      udpcsum = tool_csum_ok (tool_udp_csum_sum (ip + 12, ip + 16, udp, udplen)) ? "ok" : "bad";
   }
   char smac[18], dmac[18], s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], opts[2 * IPV4_MAX_OPT_LEN + 2];
   inet_ntop (AF_INET, ip + 12, s, sizeof s);
@@ -319,7 +262,7 @@ handle_frame (int fd, int flags)
     g_snprintf (vlan_text, sizeof vlan_text, "%d", vlan);
   printf ("FRAME src_mac=%s dst_mac=%s src=%s:%u dst=%s:%u iplen=%zu ipcsum=%s udpcsum=%s opts=%s frag=%s trail=%zu vlan=%s\n",
           mac_str (smac, f + ETHER_ADDR_LEN), mac_str (dmac, f), s, sport, d, dport, iplen,
-          csum_ok (csum_add (0, ip, ihl)) ? "ok" : "bad", udpcsum, opts, frag, caplen - iplen, vlan_text);
+          tool_csum_ok (tool_csum_add (0, ip, ihl)) ? "ok" : "bad", udpcsum, opts, frag, caplen - iplen, vlan_text);
   return TRUE;
 }
 

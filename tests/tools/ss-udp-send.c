@@ -1,7 +1,7 @@
 /* ss-udp-send - test traffic generator for the snowsignal integration tests.
  *
  * Sends UDP datagrams whose payload carries a sequence number and a
- * verifiable filler pattern (see ss-udp-listen.c, which checks it), either
+ * verifiable filler pattern (tool-pattern.h; ss-udp-listen checks it), either
  *  - through an ordinary UDP socket (the kernel fragments what exceeds the
  *    MTU, which is how the tests produce IPv4 fragments), or
  *  - through a raw IPPROTO_RAW socket with a hand-built IPv4 header carrying
@@ -30,11 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Payload pattern, shared with ss-udp-listen.c (kept in step by hand). */
-#define PAT_MAGIC0 0x53 /* 'S' */
-#define PAT_MAGIC1 0x54 /* 'T' */
-#define PAT_HDR_LEN 8   /* magic(2) seq(4, big-endian) length(2, big-endian) */
-#define PAT_SHORT_BASE 0xA0 /* filler of payloads too short for the header */
+#include "tool-pattern.h"
 
 #define IPV4_HDR_LEN 20
 #define IPV4_VERSION 4
@@ -119,51 +115,6 @@ parse_addr_port (const char *text, struct in_addr *addr, uint16_t *port)
     fail ("bad IPv4 address", text);
 }
 
-/* Fills buf[0..len) with the pattern the listener checks. */
-static void
-fill_payload (uint8_t *buf, size_t len, uint32_t seq)
-{
-  if (len < PAT_HDR_LEN) {
-    for (size_t i = 0; i < len; i++)
-      buf[i] = (uint8_t) (PAT_SHORT_BASE + i);
-    return;
-  }
-  buf[0] = PAT_MAGIC0;
-  buf[1] = PAT_MAGIC1;
-  uint32_t nseq = htonl (seq);
-  memcpy (buf + 2, &nseq, 4);
-  uint16_t nlen = htons ((uint16_t) len);
-  memcpy (buf + 6, &nlen, 2);
-  for (size_t i = PAT_HDR_LEN; i < len; i++)
-    buf[i] = (uint8_t) (seq + i);
-}
-
-/* One's complement sum (RFC 1071), folded by the caller. */
-static uint32_t
-csum_add (uint32_t sum, const uint8_t *p, size_t len)
-{
-  for (size_t i = 0; i + 1 < len; i += 2)
-    sum += (uint32_t) (p[i] << 8 | p[i + 1]);
-  if (len & 1)
-    sum += (uint32_t) (p[len - 1] << 8);
-  return sum;
-}
-
-static uint16_t
-csum_fold (uint32_t sum)
-{
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t) ~sum;
-}
-
-static void
-put16 (uint8_t *p, uint16_t v)
-{
-  p[0] = (uint8_t) (v >> 8);
-  p[1] = (uint8_t) v;
-}
-
 /* Writes IPv4 header (+ options) + UDP header + payload at out; returns the
  * datagram length.  Both checksums are computed here so the bytes are final
  * whether the kernel touches them (raw socket) or not (mesh wrapping). */
@@ -177,30 +128,24 @@ build_ip_udp (uint8_t *out, struct in_addr src, uint16_t sport, struct in_addr d
 
   memset (ip, 0, ihl);
   ip[0] = (uint8_t) (IPV4_VERSION << 4 | ihl / 4);
-  put16 (ip + 2, (uint16_t) (ihl + udplen));
-  put16 (ip + 4, (uint16_t) (g_random_int () & 0xffff)); /* identification */
+  tool_put16 (ip + 2, (uint16_t) (ihl + udplen));
+  tool_put16 (ip + 4, (uint16_t) (g_random_int () & 0xffff)); /* identification */
   ip[8] = IPV4_DEFAULT_TTL;
   ip[9] = IPPROTO_UDP;
   memcpy (ip + 12, &src, 4);
   memcpy (ip + 16, &dst, 4);
   memcpy (ip + IPV4_HDR_LEN, opts, optlen);
-  put16 (ip + 10, csum_fold (csum_add (0, ip, ihl)));
+  tool_put16 (ip + 10, tool_csum_fold (tool_csum_add (0, ip, ihl)));
 
-  put16 (udp, sport);
-  put16 (udp + 2, dport);
-  put16 (udp + 4, (uint16_t) udplen);
-  put16 (udp + 6, 0);
-  fill_payload (udp + UDP_HDR_LEN, paylen, seq);
+  tool_put16 (udp, sport);
+  tool_put16 (udp + 2, dport);
+  tool_put16 (udp + 4, (uint16_t) udplen);
+  tool_put16 (udp + 6, 0);
+  tool_pattern_fill (udp + UDP_HDR_LEN, paylen, seq);
 
-  /* Pseudo-header: source, destination, zero, protocol, UDP length. */
-  uint8_t pseudo[12];
-  memcpy (pseudo, &src, 4);
-  memcpy (pseudo + 4, &dst, 4);
-  pseudo[8] = 0;
-  pseudo[9] = IPPROTO_UDP;
-  put16 (pseudo + 10, (uint16_t) udplen);
-  uint16_t c = csum_fold (csum_add (csum_add (0, pseudo, sizeof pseudo), udp, udplen));
-  put16 (udp + 6, c ? c : 0xffff); /* 0 means "no checksum" in UDP over IPv4 */
+  uint16_t c = tool_csum_fold (tool_udp_csum_sum ((const uint8_t *) &src, (const uint8_t *) &dst,
+                                                  udp, udplen));
+  tool_put16 (udp + 6, c ? c : 0xffff); /* 0 means "no checksum" in UDP over IPv4 */
   return ihl + udplen;
 }
 
@@ -363,7 +308,7 @@ main (int argc, char **argv)
       memcpy (buf, mesh_magic, sizeof mesh_magic);
       memset (eth, 0xff, ETH_ALEN_); /* broadcast destination, as captured */
       memcpy (eth + ETH_ALEN_, fake_src_mac, ETH_ALEN_);
-      put16 (eth + 2 * ETH_ALEN_, ETHERTYPE_IPV4);
+      tool_put16 (eth + 2 * ETH_ALEN_, ETHERTYPE_IPV4);
       len = sizeof mesh_magic + ETH_HDR_LEN
             + build_ip_udp (eth + ETH_HDR_LEN, in_src, in_sport, in_dst, in_dport, opts, optlen, paylen, seq);
       /* Trailing bytes beyond the IP total length: Ethernet padding. */
@@ -376,10 +321,10 @@ main (int argc, char **argv)
       memset (buf, 0xff, ETH_ALEN_);
       memcpy (buf + ETH_ALEN_, fake_src_mac, ETH_ALEN_);
       if (opt_vlan) {
-        put16 (buf + 2 * ETH_ALEN_, ETHERTYPE_8021Q);
-        put16 (buf + 2 * ETH_ALEN_ + 2, (uint16_t) opt_vlan);
+        tool_put16 (buf + 2 * ETH_ALEN_, ETHERTYPE_8021Q);
+        tool_put16 (buf + 2 * ETH_ALEN_ + 2, (uint16_t) opt_vlan);
       }
-      put16 (buf + hdr - 2, ETHERTYPE_IPV4);
+      tool_put16 (buf + hdr - 2, ETHERTYPE_IPV4);
       len = hdr + build_ip_udp (buf + hdr, src, sport, dest, (uint16_t) opt_port, opts, optlen, paylen, seq);
       if (sendto (fd, buf, len, 0, (struct sockaddr *) &ll, sizeof ll) < 0)
         die ("sendto AF_PACKET");
@@ -390,7 +335,7 @@ main (int argc, char **argv)
     } else if (raw) {
       len = build_ip_udp (buf, src, sport, dest, (uint16_t) opt_port, opts, optlen, paylen, seq);
     } else {
-      fill_payload (buf, paylen, seq);
+      tool_pattern_fill (buf, paylen, seq);
       len = paylen;
     }
     if (sendto (fd, buf, len, 0, (struct sockaddr *) &to, sizeof to) < 0)
