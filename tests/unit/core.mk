@@ -17,7 +17,12 @@ TESTS += $(CORE_TESTS)
 CORE_TEST_LDADD = $(top_builddir)/libsnowsignal.la $(GLIB_LIBS)
 tests_unit_test_conffile_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_loader_LDADD = $(CORE_TEST_LDADD)
+# relay-fixture.c: a relay built from configuration text.
+tests_unit_test_instance_SOURCES = tests/unit/test-instance.c \
+	tests/unit/relay-fixture.c tests/unit/relay-fixture.h
 tests_unit_test_instance_LDADD = $(CORE_TEST_LDADD)
+tests_unit_test_chain_SOURCES = tests/unit/test-chain.c \
+	tests/unit/relay-fixture.c tests/unit/relay-fixture.h
 tests_unit_test_chain_LDADD = $(CORE_TEST_LDADD)
 # The daemon's command line, control socket and notify.c (daemon/local.mk).
 tests_unit_test_options_SOURCES = tests/unit/test-options.c daemon/options.c daemon/options.h

@@ -10,10 +10,10 @@
 
 #include <string.h>
 
-#include "conffile.h"
 #include "instance.h"
 #include "relay.h"
 #include "frame-builder.h"
+#include "relay-fixture.h"
 
 /* --- CA messages, built the way libca writes them ------------------------ */
 
@@ -107,15 +107,6 @@ static const uint8_t literal_search[] = {
 
 /* --- a relay ------------------------------------------------------------ */
 
-static const char conf_template[] = "version = 1;\n"
-                                    "interface = \"eth0\";\n"
-                                    "instances = (\n"
-                                    "  { name = \"ca\"; plugin = \"ca-search\"; %s }\n"
-                                    ");\n"
-                                    "outbound = [ \"ca\" ];\n"
-                                    "inbound = [ ];\n"
-                                    "transports = [ ];\n";
-
 /* Builds a relay whose "ca" instance has @settings, runs its filter over a
  * frame carrying @payload to port 5064 and checks the verdict; when a
  * @reason is given, checks that this counter, and no other, moved. */
@@ -124,9 +115,6 @@ assert_verdict(const char *settings, const uint8_t *payload, size_t len,
                ss_verdict expected, const char *reason)
 {
   static uint8_t frame[SS_FRAME_MAX];
-  char *text = g_strdup_printf(conf_template, settings);
-  GError *error = NULL;
-  ss_conf *conf;
   ss_relay *relay;
   ss_instance *inst;
   ss_packet pkt;
@@ -141,12 +129,7 @@ assert_verdict(const char *settings, const uint8_t *payload, size_t len,
   memset(&pkt, 0, sizeof pkt);
   g_assert_cmpint(ss_packet_parse(&pkt, frame, frame_len, SS_DIRECTION_OUTBOUND), ==, SS_PARSE_OK);
 
-  conf = ss_conf_load_string(text, "test.conf", &error);
-  g_assert_no_error(error);
-  relay = ss_relay_new(conf, &error);
-  g_assert_no_error(error);
-  inst = ss_relay_find_instance(relay, "ca");
-  g_assert_nonnull(inst);
+  relay = relay_fixture_filter("ca-search", "ca", settings, FALSE, &inst);
 
   g_assert_cmpint(ss_instance_run_filter(inst, &pkt), ==, expected);
   for (int i = 1; i < CA_N_CHECKS; i++) {
@@ -155,7 +138,6 @@ assert_verdict(const char *settings, const uint8_t *payload, size_t len,
     g_assert_cmpuint(ss_instance_get_counter(inst, ca_check_counter[i]), ==, moved ? 1 : 0);
   }
   ss_relay_free(relay);
-  g_free(text);
 }
 
 #define assert_passes(settings, b) \

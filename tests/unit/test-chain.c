@@ -9,6 +9,7 @@
 #include "instance.h"
 #include "chain.h"
 #include "log.h"
+#include "relay-fixture.h"
 
 static ss_relay *
 relay_with_verdicts(const int *verdicts, int n)
@@ -21,11 +22,7 @@ relay_with_verdicts(const int *verdicts, int n)
   for (int i = 0; i < n; i++)
     g_string_append_printf(text, "%s\"f%d\"", i ? ", " : "", i);
   g_string_append(text, " ];\n");
-  GError *error = NULL;
-  ss_conf *conf = ss_conf_load_string(text->str, "c.conf", &error);
-  g_assert_no_error(error);
-  ss_relay *relay = ss_relay_new(conf, &error);
-  g_assert_no_error(error);
+  ss_relay *relay = relay_fixture_new("c.conf", "%s", text->str);
   g_string_free(text, TRUE);
   return relay;
 }
@@ -123,13 +120,6 @@ test_empty_chain_passes(void)
   ss_relay_free(relay);
 }
 
-static ss_relay *
-relay_from(const char *text, GError **error)
-{
-  ss_conf *conf = ss_conf_load_string(text, "c.conf", error);
-  return conf ? ss_relay_new(conf, error) : NULL;
-}
-
 static void
 run_port(ss_relay *relay, uint16_t port, ss_verdict expect)
 {
@@ -146,13 +136,13 @@ static void
 test_ports(void)
 {
   GError *error = NULL;
-  ss_relay *relay = relay_from(
+  ss_relay *relay = relay_fixture_try(&error, "c.conf",
     "version = 1;\nbroadcast_ports = [ 5076, 5064, 5065 ];\n"
     "instances = (\n"
     "  { name = \"f0\"; plugin = \"fixture-good\"; verdict = 0; },\n"
     "  { name = \"f1\"; plugin = \"fixture-good\"; verdict = 1; ports = 5076; },\n"
     "  { name = \"f2\"; plugin = \"fixture-good\"; verdict = 0; ports = [ 5064, 5065 ]; }\n"
-    ");\noutbound = [ \"f0\", \"f1\", \"f2\" ];\n", &error);
+    ");\noutbound = [ \"f0\", \"f1\", \"f2\" ];\n");
   g_assert_no_error(error);
   run_port(relay, 5076, SS_VERDICT_DROP);
   run_port(relay, 5064, SS_VERDICT_PASS);
@@ -176,7 +166,7 @@ test_ports(void)
       { "c.conf:4", "'ports' is a setting of filter instances", "'m' is a transport" } },
   };
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-    g_assert_null(relay_from(bad[i].text, &error));
+    g_assert_null(relay_fixture_try(&error, "c.conf", "%s", bad[i].text));
     g_assert_nonnull(error);
     for (size_t k = 0; k < 3 && bad[i].expect[k]; k++)
       if (!strstr(error->message, bad[i].expect[k]))

@@ -11,6 +11,7 @@
 
 #include "relay.h"
 #include "instance.h"
+#include "relay-fixture.h"
 
 #define assert_has(msg, part)                                                  \
   do {                                                                         \
@@ -21,10 +22,8 @@
 static ss_relay *
 relay_from(const char *instances, const char *chain, GError **error)
 {
-  g_autofree char *text = g_strdup_printf("version = 1;\ninstances = (\n%s\n);\noutbound = [ %s ];\n",
-                                          instances, chain);
-  ss_conf *conf = ss_conf_load_string(text, "i.conf", error);
-  return conf ? ss_relay_new(conf, error) : NULL;
+  return relay_fixture_try(error, "i.conf", "version = 1;\ninstances = (\n%s\n);\noutbound = [ %s ];\n",
+                           instances, chain);
 }
 
 static void

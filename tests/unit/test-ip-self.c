@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include <snowsignal/snowsignal.h>
-#include "conffile.h"
 #include "host.h"
 #include "instance.h"
 #include "relay.h"
 #include "frame-builder.h"
+#include "relay-fixture.h"
 
 #define OWN_IFINDEX   2
 #define OTHER_IFINDEX 3
@@ -34,25 +34,8 @@ typedef struct {
 static void
 fixture_open(fixture *f)
 {
-  static const char text[] = "version = 1;\n"
-                             "interface = \"eth0\";\n"
-                             "instances = (\n"
-                             "  { name = \"self\"; plugin = \"ip-self\"; }\n"
-                             ");\n"
-                             "outbound = [ \"self\" ];\n"
-                             "inbound = [ \"self\" ];\n"
-                             "transports = [ ];\n";
-  GError *error = NULL;
-  ss_conf *conf = ss_conf_load_string(text, "test.conf", &error);
-  ss_host *host;
-
-  g_assert_no_error(error);
-  f->relay = ss_relay_new(conf, &error);
-  g_assert_no_error(error);
-  g_assert_nonnull(f->relay);
-  f->inst = ss_relay_find_instance(f->relay, "self");
-  g_assert_nonnull(f->inst);
-  host = ss_relay_get_host(f->relay);
+  f->relay = relay_fixture_filter("ip-self", "self", "", TRUE, &f->inst);
+  ss_host *host = ss_relay_get_host(f->relay);
   ss_host_add_mac(host, OWN_IFINDEX, own_mac);
   ss_host_add_ipv4(host, OWN_IFINDEX, ss_fb_addr(OWN_IP), 24, ss_fb_addr("192.0.2.255"));
   ss_host_add_ipv4(host, OTHER_IFINDEX, ss_fb_addr(OWN_IP_2), 24, ss_fb_addr("203.0.113.255"));

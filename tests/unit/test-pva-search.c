@@ -10,10 +10,10 @@
 
 #include <string.h>
 
-#include "conffile.h"
 #include "instance.h"
 #include "relay.h"
 #include "frame-builder.h"
+#include "relay-fixture.h"
 
 /* --- PVA messages, built the way a client writes them -------------------- */
 
@@ -144,16 +144,6 @@ static const uint8_t literal_search[] = {
 
 /* --- a relay ------------------------------------------------------------ */
 
-static const char conf_template[] = "version = 1;\n"
-                                    "interface = \"eth0\";\n"
-                                    "instances = (\n"
-                                    "  { name = \"pva\"; plugin = \"pva-search\"; %s }\n"
-                                    ");\n"
-                                    "outbound = [ \"pva\" ];\n"
-                                    "inbound = [ ];\n"
-                                    "transports = [ ];\n";
-
-
 /* Builds a relay whose "pva" instance has @settings, runs its filter over a
  * frame carrying @payload and, when a @reason is given, checks that counter
  * moved. */
@@ -162,9 +152,6 @@ assert_verdict(const char *settings, const uint8_t *payload, size_t len,
                ss_verdict expected, const char *reason)
 {
   static uint8_t frame[SS_FRAME_MAX];
-  char *text = g_strdup_printf(conf_template, settings);
-  GError *error = NULL;
-  ss_conf *conf;
   ss_relay *relay;
   ss_instance *inst;
   ss_packet pkt;
@@ -178,18 +165,12 @@ assert_verdict(const char *settings, const uint8_t *payload, size_t len,
   memset(&pkt, 0, sizeof pkt);
   g_assert_cmpint(ss_packet_parse(&pkt, frame, frame_len, SS_DIRECTION_OUTBOUND), ==, SS_PARSE_OK);
 
-  conf = ss_conf_load_string(text, "test.conf", &error);
-  g_assert_no_error(error);
-  relay = ss_relay_new(conf, &error);
-  g_assert_no_error(error);
-  inst = ss_relay_find_instance(relay, "pva");
-  g_assert_nonnull(inst);
+  relay = relay_fixture_filter("pva-search", "pva", settings, FALSE, &inst);
 
   g_assert_cmpint(ss_instance_run_filter(inst, &pkt), ==, expected);
   if (reason)
     g_assert_cmpuint(ss_instance_get_counter(inst, reason), ==, 1);
   ss_relay_free(relay);
-  g_free(text);
 }
 
 #define assert_passes(settings, b) \
