@@ -20,6 +20,7 @@
 #include "log.h"
 #include "conf-watch.h"
 #include "control.h"
+#include "metrics.h"
 #include "notify.h"
 #include "options.h"
 #include "relay.h"
@@ -119,7 +120,15 @@ typedef struct {
   gint64 started_us;
   ss_control *control;
   ss_conf_watch *watch;       /* watch_config, or NULL */
+  ss_metrics *metrics;        /* metrics_listen, or NULL */
 } daemon_state;
+
+static char *
+render_metrics(void *user)
+{
+  daemon_state *d = user;
+  return ss_metrics_render(d->relay, d->started_us);
+}
 
 static char *
 render_status(gboolean json, void *user)
@@ -216,6 +225,8 @@ reload(daemon_state *d, const char *why)
   ss_notify_reloading();
   SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "reloading the configuration", "REASON", why);
   ss_conf *conf = load_conf(d->opts, &error);
+  if (conf && !ss_metrics_check_conf(conf, &error))
+    g_clear_pointer(&conf, ss_conf_free);
   if (conf) {
     const ss_conf *before = ss_relay_get_conf(d->relay);
     /* The new level applies to the reload's own messages too. */
@@ -232,6 +243,12 @@ reload(daemon_state *d, const char *why)
         g_error_free(error);
         return;
       }
+    } else if (!ss_metrics_reload(&d->metrics, ss_relay_get_conf(d->relay), NULL, render_metrics,
+                                  d, &error)) {
+      SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "the metrics endpoint did not move; the relay "
+             "runs the new configuration otherwise", "METRICS", ss_metrics_get_listen(d->metrics),
+             "ERROR", error->message);
+      g_clear_error(&error);
     }
   }
   if (error) {
@@ -352,7 +369,7 @@ run(ss_conf *conf, const ss_options *opts)
     return EXIT_FAILURE;
   }
   daemon_state d = { g_main_loop_new(NULL, FALSE), relay, opts, EXIT_SUCCESS,
-                     g_get_monotonic_time(), NULL, NULL };
+                     g_get_monotonic_time(), NULL, NULL, NULL };
   int status = EXIT_SUCCESS;
   guint sources[4] = { 0 };
   /* The status socket first: it is opened while still root.  Signal
@@ -360,7 +377,8 @@ run(ss_conf *conf, const ss_options *opts)
    * own and the start may give up root, which must happen before any
    * thread exists; until then the signals wait, blocked since main(). */
   open_control(&d);
-  if (ss_relay_start(relay, NULL, &error)) {
+  d.metrics = ss_metrics_new(ss_relay_get_conf(relay), NULL, render_metrics, &d, &error);
+  if (!error && ss_relay_start(relay, NULL, &error)) {
     sources[0] = g_unix_signal_add(SIGTERM, on_quit, &d);
     sources[1] = g_unix_signal_add(SIGINT, on_quit, &d);
     sources[2] = g_unix_signal_add(SIGUSR1, on_usr1, &d);
@@ -386,6 +404,7 @@ run(ss_conf *conf, const ss_options *opts)
       g_source_remove(sources[i]);
   ss_conf_watch_free(d.watch);
   ss_control_free(d.control);
+  ss_metrics_free(d.metrics);
   ss_relay_free(d.relay);
   g_main_loop_unref(d.loop);
   return status;
@@ -434,8 +453,9 @@ main(int argc, char **argv)
     } else if (opts.check_config) {
       ss_relay *relay = ss_relay_new(conf, &error);
       conf = NULL;
-      status = relay ? EXIT_SUCCESS : EXIT_FAILURE;
-      if (relay)
+      gboolean ok = relay && ss_metrics_check_conf(ss_relay_get_conf(relay), &error);
+      status = ok ? EXIT_SUCCESS : EXIT_FAILURE;
+      if (ok)
         printf("configuration OK\n");
       else
         fprintf(stderr, "snowsignal: %s\n", error->message);

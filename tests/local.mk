@@ -11,6 +11,7 @@ SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = \
 	export SNOWSIGNAL_PLUGIN_PATH='$(abs_top_builddir)/plugins:$(abs_top_builddir)/tests/fixtures'; \
 	export SNOWSIGNAL_PLUGINDIR='$(abs_top_builddir)/plugins'; \
+	export SNOWSIGNAL_METRICS_MODULE='$(abs_top_builddir)/daemon/metrics-http'; \
 	export G_TEST_SRCDIR='$(abs_srcdir)'; \
 	export G_TEST_BUILDDIR='$(abs_builddir)'; \
 	export SS_TOP_SRCDIR='$(abs_top_srcdir)'; \

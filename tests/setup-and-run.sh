@@ -27,7 +27,7 @@ done
 # Debian packages needed to build and test.
 DEBIAN_PACKAGES="build-essential autoconf automake libtool libltdl-dev libconfig-dev
   libglib2.0-dev pkgconf xz-utils iproute2 procps clang
-  libgnutls28-dev gnutls-bin openssl python3"
+  libgnutls28-dev gnutls-bin openssl python3 libmicrohttpd-dev prometheus curl"
 
 if [ "$deps" = yes ]; then
   missing=
