@@ -222,10 +222,10 @@ HM=$T/hmac-mesh
 cp -R "$TOP_SRC/examples/hmac-mesh" "$HM" && chmod -R u+w "$HM"
 rm -f "$HM"/*.so
 hm_built_ok() {
-	(cd "$HM" && plain_make) >"$T/hmac.log" 2>&1 || return 1
+	(cd "$HM" && plain_make CFLAGS="-O2 -g -Werror") >"$T/hmac.log" 2>&1 || return 1
 	[ -f "$HM/hmac-mesh.so" ] && grep -qF -- "-I$INCLUDEDIR" "$T/hmac.log"
 }
-check "examples/hmac-mesh builds out of tree with its Makefile against the staged headers and .pc" \
+check "examples/hmac-mesh builds out of tree with its Makefile (-Werror) against the staged headers and .pc" \
 	"$T/hmac.log" hm_built_ok
 # `make check` points SNOWSIGNAL_PLUGIN_PATH at its own folder: it runs the
 # staged daemon through a wrapper that leaves that variable alone.
