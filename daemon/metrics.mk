@@ -16,3 +16,13 @@ daemon_metrics_http_la_LIBADD = $(MHD_LIBS) $(GLIB_LIBS)
 daemon_metrics_http_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined -shared \
 	-export-symbols-regex '^snowsignal_metrics_http_get$$'
 endif
+
+# The module is installed without its .la, as the plugins are (packaging.mk):
+# the daemon opens metrics-http.so itself.  libtool's uninstall finds a .so
+# through its .la, so uninstall-local removes it by name.
+if ENABLE_METRICS
+install-exec-hook:
+	rm -f '$(DESTDIR)$(pkglibdir)/metrics-http.la'
+uninstall-local:
+	rm -f '$(DESTDIR)$(pkglibdir)/metrics-http.so'
+endif
