@@ -30,9 +30,12 @@
  * (0 turns the table off). */
 #define SS_DEFAULT_DUPLICATE_WINDOW_MS 2000
 #define SS_MAX_DUPLICATE_WINDOW_MS     60000
-/* Entries of the table: 23 bytes each, 1.5 MiB in all, touched only as
- * fingerprints arrive.  Holds the whole 2 s window up to 32k frames/s. */
-#define SS_DEDUP_ENTRIES               65536
+/* Entries of the table: 23 bytes each, 368 KiB in all, touched only as
+ * fingerprints arrive.  Holds the whole 2 s window up to 8,000 frames/s;
+ * at 100,000 frames/s it still holds 160 ms, a hundred times what a loop
+ * between relays takes to turn (bench/RESULTS.md: 65536 entries cost
+ * 1.1 MB of RSS under load for nothing a loop needs). */
+#define SS_DEDUP_ENTRIES               16384
 
 /* How a fingerprint came to be noted. */
 typedef enum {
