@@ -14,6 +14,7 @@ INTEGRATION_TESTS = \
 	tests/integration/newer-snowsignal.sh \
 	tests/integration/per-port.sh \
 	tests/integration/peer-health.sh \
+	tests/integration/metrics.sh \
 	tests/integration/config-watch.sh \
 	tests/integration/ca.sh
 TESTS += $(INTEGRATION_TESTS)
