@@ -71,3 +71,13 @@ dist_check_SCRIPTS += tests/integration/notify.sh
 # skips unless SS_ORIGINAL_DIR points at it (see the script's header).
 TESTS += tests/integration/interop-original.sh
 dist_check_SCRIPTS += tests/integration/interop-original.sh
+
+# The metrics exposition and metrics_listen's parser (daemon/metrics*.c);
+# tests/integration/metrics.sh scrapes the endpoint itself.
+check_PROGRAMS += tests/unit/test-metrics
+TESTS += tests/unit/test-metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test-metrics.c \
+	daemon/metrics.c daemon/metrics-server.c daemon/metrics.h daemon/metrics-http.h \
+	tests/unit/relay-fixture.c tests/unit/relay-fixture.h
+tests_unit_test_metrics_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS)
+tests_unit_test_metrics_LDADD = $(CORE_TEST_LDADD) $(LTDL_LIBS)
