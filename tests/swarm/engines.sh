@@ -24,11 +24,37 @@ sw_sock() { echo "$SW_STATE/n$1/docker.sock"; }
 sw_docker_bin() { if [ -x /usr/bin/docker ]; then echo /usr/bin/docker; else command -v docker; fi; }
 sw_docker() { local n=$1; shift; DOCKER_BUILDKIT=0 "$(sw_docker_bin)" -H "unix://$(sw_sock "$n")" "$@"; }
 
+# The LAN's name server at .1 answers every query "no such name" at once,
+# as a site's resolver does for a Swarm-internal name.  Without one, the
+# engines forward to the machine's resolvers, unreachable from here, and a
+# lookup of tasks.<service> before Swarm publishes it takes glibc's whole
+# timeout (10 s) to fail.
+SW_NXDOMAIN_PY='
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 53))
+while True:
+    q, a = s.recvfrom(4096)
+    if len(q) < 12:
+        continue
+    i = 12
+    while i < len(q) and q[i]:
+        i += 1 + q[i]
+    i += 5                                     # the root label, QTYPE, QCLASS
+    # QR, the opcode and RD as asked; RA; RCODE 3 (NXDOMAIN); one question.
+    flags = bytes([0x80 | (q[2] & 0x79), 0x83])
+    s.sendto(q[:2] + flags + b"\0\1" + b"\0" * 6 + q[12:i], a)
+'
+
 sw_lan_up() {
   ip netns add "$(sw_lan_ns)"
   ip -n "$(sw_lan_ns)" link add br0 type bridge
+  ip -n "$(sw_lan_ns)" addr add "$SW_LAN.1/24" dev br0
   ip -n "$(sw_lan_ns)" link set br0 up
   ip -n "$(sw_lan_ns)" link set lo up
+  mkdir -p "$SW_STATE"
+  setsid ip netns exec "$(sw_lan_ns)" python3 -c "$SW_NXDOMAIN_PY" </dev/null >"$SW_STATE/dns.log" 2>&1 &
+  echo $! >"$SW_STATE/dns.pid"
 }
 
 # sw_engine_start N: namespace, veth to the LAN, dockerd; waits for its API.
@@ -58,7 +84,7 @@ sw_engine_start() {
       mount -t tmpfs -o mode=0711 none /run/docker
       exec dockerd --data-root "$1/data" --exec-root /run/docker \
         --pidfile "$1/docker.pid" -H "unix://$1/docker.sock" \
-        --storage-driver overlay2 --log-level warn' sh "$dir" "n$n" \
+        --storage-driver overlay2 --log-level warn --dns "$3"' sh "$dir" "n$n" "$SW_LAN.1" \
       >"$dir/dockerd.log" 2>&1 </dev/null &
   echo $! >"$dir/launcher.pid"
   for _ in $(seq 1 300); do
@@ -85,6 +111,7 @@ sw_engine_stop() {
 sw_teardown() {
   local n
   for n in "$@"; do sw_engine_stop "$n"; done
+  [ -f "$SW_STATE/dns.pid" ] && kill -- "-$(cat "$SW_STATE/dns.pid")" 2>/dev/null
   ip netns del "$(sw_lan_ns)" 2>/dev/null
   # A killed engine can leave overlay mounts behind; the mount namespaces
   # died with it, so only the files remain.
