@@ -11,6 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 ss_init
 command -v curl >/dev/null 2>&1 || ss_skip_all "curl not found (Debian package curl)"
+[ -f "${SS_TOP_BUILDDIR:-.}/daemon/metrics-http.la" ] ||
+	ss_skip_all "this build has no metrics endpoint (configure found no libmicrohttpd-dev)"
 ss_plan 20
 
 T=$SS_TMP
