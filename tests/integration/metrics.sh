@@ -7,13 +7,14 @@
 #  3. broadcasts A -> B and B -> A move the counters they should, by as much
 #     as was sent; heartbeats give B's round trip;
 #  4. a second relay asking for the same port fails to start, naming it;
-#  5. a reload moves the endpoint (counters kept), another closes it.
+#  5. a reload moves the endpoint (counters kept), also onto an address that
+#     overlaps the open one; one to a port in use keeps it; "" closes it.
 . "$(dirname "$0")/lib.sh"
 ss_init
 command -v curl >/dev/null 2>&1 || ss_skip_all "curl not found (Debian package curl)"
 [ -f "${SS_TOP_BUILDDIR:-.}/daemon/metrics-http.la" ] ||
 	ss_skip_all "this build has no metrics endpoint (configure found no libmicrohttpd-dev)"
-ss_plan 20
+ss_plan 22
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2 CLI=10.201.1.10 SRV=10.201.2.10
@@ -138,6 +139,25 @@ ss_check "5: after a reload to 127.0.0.1:9465, the endpoint is there" \
 scrape relA 9465 "$T/m3.prom"
 ss_check "5: it kept the counters, and 9464 is closed" \
 	[ "$(value "$T/m3.prom" "$RELAYED")" -ge $((RELAYED0 + 5)) ] && ! scrape relA 9464 "$T/gone.prom"
+# 0.0.0.0:9465 overlaps the open 127.0.0.1:9465: the old one gives way.
+ss_conf "$T/relA.conf" eth0 "$B" 'metrics_listen = "0.0.0.0:9465";' "$MESH" ""
+kill -HUP "$(ss_relay_pid relA)"
+ss_check "5: a reload to 0.0.0.0:9465 (overlapping the open one) serves it on $A too" \
+	ss_wait_for "$T/relA.log" 'metrics endpoint open address=0.0.0.0:9465' 1 10 &&
+	ss_in relA curl -sf --max-time 5 -o /dev/null "http://$A:9465/metrics"
+# A port another process holds: the reload applies, the endpoint stays.
+ss_bg relA "$T/holder.out" python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 9466)); s.listen(1)
+print("READY", flush=True); time.sleep(60)'
+holder=$SS_LAST_PID
+ss_wait_for "$T/holder.out" '^READY' 1 5
+ss_conf "$T/relA.conf" eth0 "$B" 'metrics_listen = "127.0.0.1:9466";' "$MESH" ""
+kill -HUP "$(ss_relay_pid relA)"
+ss_check "5: a reload to a port in use says so, and the endpoint stays where it was" \
+	ss_wait_for "$T/relA.log" 'the metrics endpoint did not move.*metrics=0\.0\.0\.0:9465.*cannot open the metrics endpoint on 127\.0\.0\.1:9466 .*Address already in use' 1 10 &&
+	scrape relA 9465 "$T/m4.prom"
+kill "$holder"
 ss_conf "$T/relA.conf" eth0 "$B" 'metrics_listen = "";' "$MESH" ""
 kill -HUP "$(ss_relay_pid relA)"
 ss_check "5: a reload to \"\" closes it" \
