@@ -520,8 +520,10 @@ ss_peer_note_heartbeat(ss_peer *peer, const ss_instance *inst, int64_t rtt_us)
   peer->answered_in_row++;
   gboolean first = !peer->health;
   peer->health = TRUE;
-  if (peer->state != SS_PEER_UP &&
-      (first || peer->state != SS_PEER_DOWN || peer->answered_in_row >= SS_PEER_UP_AFTER_ANSWERED)) {
+  /* The first answer is logged even when the peer was up already (a
+   * session transport says so when its association is made). */
+  if (first || (peer->state != SS_PEER_UP && (peer->state != SS_PEER_DOWN ||
+                                              peer->answered_in_row >= SS_PEER_UP_AFTER_ANSWERED))) {
     peer->state = SS_PEER_UP;
     log_health(peer, inst, "peer answers heartbeats; it is up");
   }

@@ -108,10 +108,58 @@ set_peer_state(dtls_plugin *p, dtls_slot *slot, ss_peer_state state)
 }
 
 static void
+put_probe(uint8_t msg[DTLS_PROBE_LEN], char type, uint32_t seq)
+{
+  memcpy(msg, DTLS_KEEPALIVE_MAGIC, SS_MESH_MAGIC_LEN);
+  msg[2] = (uint8_t) type;
+  msg[3] = (uint8_t) (seq >> 24);
+  msg[4] = (uint8_t) (seq >> 16);
+  msg[5] = (uint8_t) (seq >> 8);
+  msg[6] = (uint8_t) seq;
+}
+
+void
+dtls_conn_probe(dtls_plugin *p, dtls_conn *conn, gint64 now)
+{
+  ss_peer *peer = dtls_peer_of(p, &conn->slot->addr);
+  if (conn->probe_sent_us && peer)
+    ss_peer_note_heartbeat(peer, p->inst, -1);
+  uint8_t msg[DTLS_PROBE_LEN];
+  conn->probe_seq++;
+  conn->probe_sent_us = now;
+  put_probe(msg, DTLS_PROBE_PING, conn->probe_seq);
+  dtls_conn_send(p, conn, msg, sizeof msg);
+}
+
+/* A keepalive probe or its reply: the round trip goes to the core's peer
+ * health (ss_peer_note_heartbeat()), timed by this end's own record. */
+static void
+handle_probe(dtls_plugin *p, dtls_conn *conn, const uint8_t *msg)
+{
+  uint32_t seq = ((uint32_t) msg[3] << 24) | ((uint32_t) msg[4] << 16) |
+                 ((uint32_t) msg[5] << 8) | msg[6];
+  if (msg[2] == DTLS_PROBE_PING) {
+    uint8_t reply[DTLS_PROBE_LEN];
+    put_probe(reply, DTLS_PROBE_REPLY, seq);
+    dtls_conn_send(p, conn, reply, sizeof reply);
+    return;
+  }
+  ss_peer *peer = dtls_peer_of(p, &conn->slot->addr);
+  if (msg[2] != DTLS_PROBE_REPLY || !conn->probe_sent_us || seq != conn->probe_seq || !peer)
+    return;
+  ss_peer_note_heartbeat(peer, p->inst, g_get_monotonic_time() - conn->probe_sent_us);
+  conn->probe_sent_us = 0;
+}
+
+static void
 handle_inner(dtls_plugin *p, dtls_conn *conn, const uint8_t *msg, size_t len)
 {
   if (len == SS_MESH_MAGIC_LEN && memcmp(msg, DTLS_KEEPALIVE_MAGIC, len) == 0)
     return;
+  if (len == DTLS_PROBE_LEN && memcmp(msg, DTLS_KEEPALIVE_MAGIC, SS_MESH_MAGIC_LEN) == 0) {
+    handle_probe(p, conn, msg);
+    return;
+  }
   ss_peer *peer = dtls_peer_of(p, &conn->slot->addr);
   if (!peer) {
     ss_instance_count(p->inst, "from_stranger", 1);

@@ -23,6 +23,15 @@
 /* Inner messages: "SS" + frame (the udp-mesh format) and "SK", a
  * keepalive that is never delivered. */
 #define DTLS_KEEPALIVE_MAGIC     "SK"
+/* A keepalive that measures the round trip: the magic, a type and a
+ * sequence number (big endian).  A peer answers a probe with a reply of the
+ * same number; an older peer takes a probe for a message it cannot read
+ * (bad_framing) and answers nothing, and its state is then left to the
+ * association as before. */
+#define DTLS_PROBE_LEN           7
+#define DTLS_PROBE_PING          'P'
+#define DTLS_PROBE_REPLY         'R'
+
 /* Largest record plaintext (RFC 6347 section 4.1, 2^14): frames above
  * this minus the magic are counted and not sent. */
 #define DTLS_MAX_PLAINTEXT       16384
@@ -136,6 +145,8 @@ gboolean dtls_conn_feed(dtls_plugin *p, dtls_conn *conn, const uint8_t *buf, siz
 void dtls_conn_handshake(dtls_plugin *p, dtls_conn *conn);
 /* Sends one inner message on established @conn; FALSE on a send error. */
 gboolean dtls_conn_send(dtls_plugin *p, dtls_conn *conn, const uint8_t *msg, size_t len);
+/* Sends a keepalive probe on @conn; one left unanswered counts as lost. */
+void dtls_conn_probe(dtls_plugin *p, dtls_conn *conn, gint64 now);
 /* Ends @conn, telling the peer when it is established. */
 void dtls_conn_close(dtls_plugin *p, dtls_conn *conn, const char *why);
 /* Starts a client handshake to @slot's address. */

@@ -39,6 +39,8 @@ typedef struct dtls_conn {
   gint64 established_us;
   gint64 last_rx_us;
   gint64 last_tx_us;
+  uint32_t probe_seq;         /* the keepalive probe outstanding (peer health) */
+  gint64 probe_sent_us;       /* when it left; 0: none outstanding */
   void *tls;                  /* gnutls_session_t, owned */
   void *creds;                /* dtls_creds it was set up with, a reference */
   gint64 retrans_due_us;      /* handshake retransmission, only while handshaking; 0 none */

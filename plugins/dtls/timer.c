@@ -104,7 +104,7 @@ tick_slot(dtls_plugin *p, dtls_slot *slot, gint64 now)
     return;
   }
   if (now - cur->last_tx_us >= keepalive) {
-    dtls_conn_send(p, cur, (const uint8_t *) DTLS_KEEPALIVE_MAGIC, SS_MESH_MAGIC_LEN);
+    dtls_conn_probe(p, cur, now);
     cur->last_tx_us = now; /* tried: a failed send is tried again next interval */
   }
   gboolean rekey_due = p->rekey_s && now - cur->established_us >= S(p->rekey_s);

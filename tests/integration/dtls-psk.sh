@@ -13,7 +13,7 @@
 . "$(dirname "$0")/dtls-lib.sh"
 ss_init
 dtls_need_tools
-ss_plan 17
+ss_plan 18
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2 C=10.201.3.2
@@ -57,6 +57,10 @@ fi
 ss_check "a PVA search from A is answered by the responder on B over dtls" \
 	dtls_search cli srv "$T/search1"
 phase_end "$T/relA.log" "$T/relB.log" "$T/search1" "$T/search1.resp"
+# Keepalives (every second here) are probes that measure the round trip:
+# the peer's health engages as with udp-mesh heartbeats.
+ss_check "keepalive probes are answered: A logs B up with a round trip" \
+	ss_wait_for "$T/relA.log" 'peer answers heartbeats; it is up .*rtt_ms=[0-9.]*[1-9]' 1 5
 
 # ---- 3: a frame of the largest size the MTU allows travels whole ------------
 ss_listen srv "$T/b1" --timeout $LISTEN
