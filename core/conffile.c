@@ -219,6 +219,8 @@ instance_free(gpointer p)
   g_free(inst->plugin);
   g_free(inst->origin);
   g_free(inst->ports_origin);
+  g_strfreev(inst->peers);
+  g_free(inst->peers_origin);
   g_ptr_array_unref(inst->values);
   g_free(inst);
 }
@@ -298,6 +300,15 @@ read_instance(ss_conf *conf, const config_setting_t *g, GError **error)
         return FALSE;
       g_free(inst->ports_origin);
       inst->ports_origin = origin_of(conf, m);
+      continue;
+    }
+    if (strcmp(key, SS_INSTANCE_PEERS_KEY) == 0) {
+      g_strfreev(inst->peers);
+      inst->peers = NULL;
+      if (!read_strv(conf, m, &inst->peers, error))
+        return FALSE;
+      g_free(inst->peers_origin);
+      inst->peers_origin = origin_of(conf, m);
       continue;
     }
     if (!read_instance_value(conf, m, inst, error))

@@ -56,6 +56,10 @@ typedef struct {
  * destination ports it runs for (none: all), so that one relay can pass
  * PVA through pva-search and CA through ca-search in one chain. */
 #define SS_INSTANCE_PORTS_KEY "ports"
+/* The setting every transport instance takes besides its plugin's: the
+ * entries of peers.hosts (or tasks.<service>) it talks to (none: all), so
+ * that a udp-mesh instance hears nothing from relays reached by dtls. */
+#define SS_INSTANCE_PEERS_KEY "peers"
 
 typedef struct {
   char *name;
@@ -65,6 +69,8 @@ typedef struct {
   uint16_t ports[SS_MAX_BROADCAST_PORTS];
   unsigned n_ports;       /* 0: every port */
   char *ports_origin;
+  char **peers;           /* transports: the peers.hosts entries served; NULL: all */
+  char *peers_origin;
 } ss_conf_instance;
 
 /* A list of instance names (a chain or the transports) and where it was set. */

@@ -19,6 +19,7 @@
 
 struct ss_peer {
   char *name;                 /* as configured */
+  char *spec;                 /* the peers.hosts entry it came from, as written */
   char *resolved_from;        /* DNS name, or NULL for a literal */
   struct sockaddr_in addr;
   ss_peer_state state;
@@ -63,6 +64,7 @@ static void
 peer_free(ss_peer *peer)
 {
   g_free(peer->name);
+  g_free(peer->spec);
   g_free(peer->resolved_from);
   g_free(peer->last_error);
   g_free(peer);
@@ -234,6 +236,7 @@ add_peer(ss_peer_set *set, GPtrArray *old, GPtrArray *peers, const peer_entry *e
     p->name = e->literal ? g_strdup(e->spec)
                          : (e->port ? g_strdup_printf("%s:%u", text, e->port) : g_strdup(text));
     p->resolved_from = e->literal ? NULL : g_strdup(e->host);
+    p->spec = g_strdup(e->spec);
     p->addr.sin_family = AF_INET;
     p->addr.sin_addr.s_addr = addr;
     p->addr.sin_port = htons(e->port);
@@ -417,6 +420,12 @@ ss_peer *
 ss_peer_set_find(const ss_peer_set *set, uint32_t addr_be)
 {
   return g_hash_table_lookup(set->by_addr, GUINT_TO_POINTER(addr_be));
+}
+
+const char *
+ss_peer_get_spec(const ss_peer *peer)
+{
+  return peer->spec;
 }
 
 gboolean

@@ -44,6 +44,8 @@ void ss_peer_set_rebuild(ss_peer_set *set);
 
 const GPtrArray *ss_peer_set_get(const ss_peer_set *set);
 ss_peer *ss_peer_set_find(const ss_peer_set *set, uint32_t addr_be);
+/* The peers.hosts entry (or tasks.<service>) @peer came from, as written. */
+const char *ss_peer_get_spec(const ss_peer *peer);
 /* Whether @peer is this relay itself, sent to because self_send is on and
  * there is no other peer. */
 gboolean ss_peer_is_self(const ss_peer *peer);

@@ -20,6 +20,13 @@
 #include "segment.h"
 #include "standby.h"
 
+/* The part of the peer set a transport with a "peers" setting serves. */
+typedef struct {
+  GPtrArray *peers;            /* ss_peer *, in the peer set's order */
+  GHashTable *by_addr;         /* address (network order) -> first ss_peer * */
+} transport_peers;
+void ss_transport_peers_free(transport_peers *tp);
+
 struct ss_relay {
   ss_conf *conf;
   ss_loader *loader;
@@ -28,6 +35,9 @@ struct ss_relay {
   ss_chain *outbound;
   ss_chain *inbound;
   GPtrArray *transports;       /* ss_instance *, borrowed from instances */
+  /* Transports with a "peers" setting: ss_instance * -> transport_peers,
+   * rebuilt with the peer set. */
+  GHashTable *transport_peers;
   ss_peer_set *peers;
   ss_segment *segment;
   GMainContext *context;

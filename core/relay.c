@@ -45,14 +45,41 @@ build_chain(ss_relay *relay, const ss_conf_list *list, const char *what, ss_chai
   return TRUE;
 }
 
+/* "peers" is for transports, and names entries of peers.hosts (or
+ * tasks.<service>). */
+static gboolean
+check_instance_peers(ss_relay *relay, const ss_conf_instance *ci, GError **error)
+{
+  const ss_conf *conf = relay->conf;
+  ss_instance *inst = ss_relay_find_instance(relay, ci->name);
+  if (ss_instance_get_plugin(inst)->desc->kind != SS_PLUGIN_TRANSPORT) {
+    g_set_error(error, SS_CONF_ERROR, SS_CONF_ERROR_INVALID,
+                "%s: 'peers' is a setting of transport instances; '%s' is a filter",
+                ci->peers_origin, ci->name);
+    return FALSE;
+  }
+  g_autofree char *service = *conf->service ? g_strconcat("tasks.", conf->service, NULL) : NULL;
+  for (char **p = ci->peers; *p; p++)
+    if (!g_strv_contains((const char *const *) conf->peer_hosts, *p) && g_strcmp0(*p, service) != 0) {
+      g_set_error(error, SS_CONF_ERROR, SS_CONF_ERROR_INVALID,
+                  "%s: instance '%s' names peer \"%s\", which peers.hosts does not list (as "
+                  "written there%s)", ci->peers_origin, ci->name, *p,
+                  service ? ", or the service's tasks.NAME" : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* "ports" is for filters; a filter's ports that the relay does not relay
- * mean the filter never runs for them. */
+ * mean the filter never runs for them.  "peers" is for transports. */
 static gboolean
 check_instance_ports(ss_relay *relay, GError **error)
 {
   const ss_conf *conf = relay->conf;
   for (guint i = 0; i < conf->instances->len; i++) {
     const ss_conf_instance *ci = g_ptr_array_index(conf->instances, i);
+    if (ci->peers && !check_instance_peers(relay, ci, error))
+      return FALSE;
     if (!ci->n_ports)
       continue;
     ss_instance *inst = ss_relay_find_instance(relay, ci->name);
@@ -154,6 +181,8 @@ ss_relay_new_with_loader(ss_conf *conf, ss_loader *loader, GError **error)
   relay->outbound = ss_chain_new("outbound");
   relay->inbound = ss_chain_new("inbound");
   relay->transports = g_ptr_array_new();
+  relay->transport_peers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                                 (GDestroyNotify) ss_transport_peers_free);
   relay->rx_buf = g_malloc(SS_FRAME_MAX);
   relay->tx_buf = g_malloc(SS_FRAME_MAX);
   relay->reasm_buf = g_malloc(SS_FRAME_MAX);
@@ -226,10 +255,52 @@ on_host_changed(void *user)
   ss_peer_set_rebuild(relay->peers);
 }
 
+void
+ss_transport_peers_free(transport_peers *tp)
+{
+  g_ptr_array_unref(tp->peers);
+  g_hash_table_unref(tp->by_addr);
+  g_free(tp);
+}
+
+static gboolean
+serves(const ss_conf_instance *ci, const ss_peer *peer)
+{
+  return ss_peer_get_spec(peer) && g_strv_contains((const char *const *) ci->peers,
+                                                   ss_peer_get_spec(peer));
+}
+
+/* Each transport with a "peers" setting gets the part of the peer set that
+ * came from those entries. */
+static void
+split_peers(ss_relay *relay)
+{
+  const GPtrArray *all = ss_peer_set_get(relay->peers);
+  for (guint i = 0; i < relay->transports->len; i++) {
+    ss_instance *inst = g_ptr_array_index(relay->transports, i);
+    const ss_conf_instance *ci = ss_conf_find_instance(relay->conf, ss_instance_get_name(inst));
+    if (!ci->peers)
+      continue;
+    transport_peers *mine = g_new0(transport_peers, 1);
+    mine->peers = g_ptr_array_new();
+    mine->by_addr = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint j = all->len; j-- > 0;) {
+      ss_peer *peer = g_ptr_array_index(all, j);
+      if (!serves(ci, peer))
+        continue;
+      g_ptr_array_insert(mine->peers, 0, peer);
+      g_hash_table_insert(mine->by_addr,
+                          GUINT_TO_POINTER(ss_peer_get_address(peer)->sin_addr.s_addr), peer);
+    }
+    g_hash_table_replace(relay->transport_peers, inst, mine);
+  }
+}
+
 static void
 on_peers_changed(void *user)
 {
   ss_relay *relay = user;
+  split_peers(relay);
   for (guint i = 0; i < relay->transports->len; i++)
     ss_instance_peers_changed(g_ptr_array_index(relay->transports, i));
 }
@@ -302,6 +373,7 @@ ss_relay_free(ss_relay *relay)
     ss_instance_free(g_ptr_array_index(relay->instances, i));
   g_ptr_array_unref(relay->instances);
   g_ptr_array_unref(relay->transports);
+  g_hash_table_unref(relay->transport_peers);
   ss_chain_free(relay->outbound);
   ss_chain_free(relay->inbound);
   ss_peer_set_free(relay->peers);
@@ -420,7 +492,9 @@ ss_host_relay_mac(const ss_instance *inst)
 const GPtrArray *
 ss_instance_get_peers(const ss_instance *inst)
 {
-  return ss_peer_set_get(ss_instance_get_relay(inst)->peers);
+  ss_relay *relay = ss_instance_get_relay(inst);
+  const transport_peers *mine = g_hash_table_lookup(relay->transport_peers, inst);
+  return mine ? mine->peers : ss_peer_set_get(relay->peers);
 }
 
 ss_peer *
@@ -429,5 +503,11 @@ ss_instance_find_peer(const ss_instance *inst, const struct sockaddr *addr, sock
   if (addr->sa_family != AF_INET || addrlen < (socklen_t) sizeof(struct sockaddr_in))
     return NULL;
   const struct sockaddr_in *sin = (const struct sockaddr_in *) addr;
-  return ss_peer_set_find(ss_instance_get_relay(inst)->peers, sin->sin_addr.s_addr);
+  ss_relay *relay = ss_instance_get_relay(inst);
+  const transport_peers *mine = g_hash_table_lookup(relay->transport_peers, inst);
+  if (!mine)
+    return ss_peer_set_find(relay->peers, sin->sin_addr.s_addr);
+  /* A transport with its own peers hears them alone: a relay reached
+   * another way (dtls) is a stranger here (udp-mesh). */
+  return g_hash_table_lookup(mine->by_addr, GUINT_TO_POINTER(sin->sin_addr.s_addr));
 }
