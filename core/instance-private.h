@@ -1,7 +1,7 @@
 /* snowsignal - UDP broadcast relay
  * instance-private.h: the instance's innards, shared by instance.c
- * (settings, lifecycle, counters) and instance-socket.c (the socket
- * services of the core for transports).
+ * (settings, lifecycle) and plugin-services.c (what the core does for
+ * plugins: counters, socket services, delivery).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

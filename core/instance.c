@@ -305,18 +305,6 @@ ss_instance_get_counters(const ss_instance *inst)
   return &inst->counters;
 }
 
-const char *
-ss_instance_get_name(const ss_instance *inst)
-{
-  return inst->name;
-}
-
-const char *
-ss_instance_get_log_domain(const ss_instance *inst)
-{
-  return inst->log_domain;
-}
-
 ss_verdict
 ss_instance_run_filter(ss_instance *inst, ss_packet *pkt)
 {
@@ -363,18 +351,6 @@ ss_instance_peers_changed(ss_instance *inst)
 {
   if (inst->plugin->desc->peers_changed)
     inst->plugin->desc->peers_changed(inst->state);
-}
-
-void
-ss_instance_count(ss_instance *inst, const char *name, guint64 n)
-{
-  for (guint i = 0; i < inst->n_extra; i++)
-    if (inst->extra[i].name == name || strcmp(inst->extra[i].name, name) == 0) {
-      inst->extra[i].value += n;
-      return;
-    }
-  if (inst->n_extra < SS_MAX_EXTRA_COUNTERS)
-    inst->extra[inst->n_extra++] = (extra_counter) { name, n };
 }
 
 guint64

@@ -6,10 +6,11 @@ libsnowsignal_la_SOURCES = \
 	core/mesh-codec.c \
 	core/conffile.c core/conffile.h \
 	core/loader.c core/loader.h \
-	core/instance.c core/instance.h core/instance-private.h core/instance-socket.c \
+	core/instance.c core/instance.h core/instance-private.h \
 	core/chain.c core/chain.h \
 	core/host.c core/host.h \
-	core/peer-set.c core/peer-set.h \
+	core/peer-set.c core/peer-set.h core/peer-private.h \
+	core/plugin-services.c \
 	core/resolve.c core/resolve.h \
 	core/segment.c core/segment.h \
 	core/segment-bpf.c \

@@ -12,24 +12,11 @@
 
 #include <snowsignal/log.h>
 #include "log.h"
-#include "peer-set.h"
+#include "peer-private.h"
 #include "resolve.h"
 
 #define SS_SELF_SEND_ADDR "127.0.0.1"
 
-struct ss_peer {
-  char *name;                 /* as configured */
-  char *spec;                 /* the peers.hosts entry it came from, as written */
-  char *resolved_from;        /* DNS name, or NULL for a literal */
-  struct sockaddr_in addr;
-  ss_peer_state state;
-  ss_peer_stats stats;
-  char *last_error;
-  /* Heartbeats: once one was answered, they alone say up or down. */
-  gboolean health;
-  gboolean self;              /* self_send's 127.0.0.1 */
-  unsigned lost_in_row, answered_in_row;
-};
 
 /* One configured entry: a literal address or a name to resolve. */
 typedef struct {
@@ -446,118 +433,3 @@ ss_peer_get_stats(const ss_peer *peer)
   return &peer->stats;
 }
 
-const char *
-ss_peer_get_name(const ss_peer *peer)
-{
-  return peer->name;
-}
-
-const char *
-ss_peer_get_resolved_from(const ss_peer *peer)
-{
-  return peer->resolved_from;
-}
-
-const struct sockaddr_in *
-ss_peer_get_address(const ss_peer *peer)
-{
-  return &peer->addr;
-}
-
-void
-ss_peer_note_sent(ss_peer *peer, const ss_instance *inst)
-{
-  peer->stats.sent++;
-  peer->stats.last_sent_us = g_get_real_time();
-  if (!peer->health && (peer->state == SS_PEER_UNKNOWN || peer->state == SS_PEER_DOWN))
-    peer->state = SS_PEER_UP;
-}
-
-void
-ss_peer_note_received(ss_peer *peer, const ss_instance *inst)
-{
-  peer->stats.received++;
-  peer->stats.last_received_us = g_get_real_time();
-}
-
-void
-ss_peer_note_error(ss_peer *peer, const ss_instance *inst, const char *what)
-{
-  peer->stats.errors++;
-  if (!peer->last_error || strcmp(peer->last_error, what) != 0) {
-    g_free(peer->last_error);
-    peer->last_error = g_strdup(what);
-    peer->stats.last_error = peer->last_error;
-    /* Logged when the reason changes, not per packet: a dead peer must not
-     * flood the log while the others keep being served. */
-    SS_LOG(ss_instance_get_log_domain(inst), G_LOG_LEVEL_WARNING, "sending to peer failed",
-           "PEER", peer->name, "INSTANCE", ss_instance_get_name(inst), "ERROR", what, NULL);
-  }
-}
-
-static void
-log_health(const ss_peer *peer, const ss_instance *inst, const char *message)
-{
-  char rtt[32], lost[24];
-  g_snprintf(rtt, sizeof rtt, "%.3f", peer->stats.rtt_smoothed_us / 1000.0);
-  g_snprintf(lost, sizeof lost, "%" G_GUINT64_FORMAT, peer->stats.heartbeats_lost);
-  SS_LOG(ss_instance_get_log_domain(inst), G_LOG_LEVEL_MESSAGE, message, "PEER", peer->name,
-         "INSTANCE", ss_instance_get_name(inst), "RTT_MS", rtt, "HEARTBEATS_LOST", lost, NULL);
-}
-
-void
-ss_peer_note_heartbeat(ss_peer *peer, const ss_instance *inst, int64_t rtt_us)
-{
-  ss_peer_stats *s = &peer->stats;
-  if (rtt_us < 0) {
-    s->heartbeats_lost++;
-    peer->answered_in_row = 0;
-    if (++peer->lost_in_row == SS_PEER_DOWN_AFTER_LOST && peer->health &&
-        peer->state != SS_PEER_DOWN) {
-      peer->state = SS_PEER_DOWN;
-      log_health(peer, inst, "peer stopped answering heartbeats; it is down");
-    }
-    return;
-  }
-  s->heartbeats_answered++;
-  s->last_received_us = g_get_real_time();
-  s->rtt_last_us = rtt_us;
-  if (s->rtt_min_us == 0 || rtt_us < s->rtt_min_us)
-    s->rtt_min_us = MAX(rtt_us, 1);
-  s->rtt_smoothed_us = s->rtt_smoothed_us ? (7 * s->rtt_smoothed_us + rtt_us) / 8 : MAX(rtt_us, 1);
-  peer->lost_in_row = 0;
-  peer->answered_in_row++;
-  gboolean first = !peer->health;
-  peer->health = TRUE;
-  /* The first answer is logged even when the peer was up already (a
-   * session transport says so when its association is made). */
-  if (first || (peer->state != SS_PEER_UP && (peer->state != SS_PEER_DOWN ||
-                                              peer->answered_in_row >= SS_PEER_UP_AFTER_ANSWERED))) {
-    peer->state = SS_PEER_UP;
-    log_health(peer, inst, "peer answers heartbeats; it is up");
-  }
-}
-
-void
-ss_peer_set_state(ss_peer *peer, const ss_instance *inst, ss_peer_state state)
-{
-  peer->state = state;
-}
-
-ss_peer_state
-ss_peer_get_state(const ss_peer *peer)
-{
-  return peer->state;
-}
-
-const char *
-ss_peer_state_to_string(ss_peer_state state)
-{
-  switch (state) {
-  case SS_PEER_UP: return "up";
-  case SS_PEER_CONNECTING: return "connecting";
-  case SS_PEER_DOWN: return "down";
-  case SS_PEER_AUTH_FAILED: return "authentication failed";
-  default: return "unknown";
-  }
-}

@@ -454,30 +454,6 @@ emit(ss_relay *relay, ss_packet *pkt, uint32_t addr, unsigned prefix, uint64_t f
 }
 
 ss_deliver_result
-ss_instance_deliver(ss_instance *inst, ss_peer *from, const uint8_t *frame, size_t len)
-{
-  if (from)
-    ss_peer_note_received(from, inst);
-  return ss_relay_deliver(ss_instance_get_relay(inst), from, frame, len);
-}
-
-ss_deliver_result
-ss_instance_deliver_message(ss_instance *inst, ss_peer *from, const uint8_t *msg, size_t len)
-{
-  size_t frame_len;
-  const uint8_t *frame = ss_mesh_decode(msg, len, &frame_len);
-  if (!frame) {
-    ss_instance_count(inst, "bad_framing", 1);
-    return SS_DELIVER_INVALID;
-  }
-  ss_instance_count(inst, "received", 1);
-  ss_deliver_result r = ss_instance_deliver(inst, from, frame, frame_len);
-  if (r == SS_DELIVER_INVALID)
-    ss_instance_count(inst, "invalid_frame", 1);
-  return r;
-}
-
-ss_deliver_result
 ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame, size_t len)
 {
   const char *peer = from ? ss_peer_get_name(from) : "(stranger)";
