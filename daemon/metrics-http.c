@@ -36,6 +36,7 @@ struct ss_metrics_http_server {
   GSource *io;       /* the epoll descriptor */
   GSource *timer;    /* while MHD_get_timeout() asks for one */
   char *(*render)(void *user);
+  void (*log)(const char *text);
   void *user;
 };
 
@@ -90,9 +91,16 @@ arm_timer(ss_metrics_http_server *server)
   g_source_attach(server->timer, server->context);
 }
 
+/* Twice: a connection closed in one run is cleaned up at its end, and only
+ * the next run puts the listening socket back into libmicrohttpd's epoll
+ * set when it had been taken out at METRICS_MAX_CONNECTIONS, while no
+ * event or timeout would ask for that next run: a flood of clients would
+ * otherwise leave the endpoint deaf for good (seen with libmicrohttpd
+ * 0.9.75).  The second run is one epoll_wait() that returns at once. */
 static void
 run(ss_metrics_http_server *server)
 {
+  MHD_run(server->mhd);
   MHD_run(server->mhd);
   arm_timer(server);
 }
@@ -114,9 +122,9 @@ on_io(gint fd, GIOCondition condition, gpointer user_data)
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+  ss_metrics_http_server *server = cls;
   g_autofree char *text = g_strdup_vprintf(fmt, ap);
-  g_strchomp(text);
-  g_log_structured("snowsignal", G_LOG_LEVEL_WARNING, "MESSAGE", "metrics endpoint: %s", text);
+  server->log(g_strchomp(text));
 }
 
 static void
@@ -139,15 +147,17 @@ stop(ss_metrics_http_server *server)
 }
 
 static ss_metrics_http_server *
-start(int fd, GMainContext *context, char *(*render)(void *user), void *user, GError **error)
+start(int fd, GMainContext *context, char *(*render)(void *user), void (*log)(const char *text),
+      void *user, GError **error)
 {
   ss_metrics_http_server *server = g_new0(ss_metrics_http_server, 1);
   server->context = g_main_context_ref(context ? context : g_main_context_default());
   server->render = render;
+  server->log = log;
   server->user = user;
   /* The logger first, or what the other options say goes to stderr. */
   server->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
-                                 server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                                 server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server,
                                  MHD_OPTION_LISTEN_SOCKET, fd,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned) METRICS_MAX_CONNECTIONS,
                                  MHD_OPTION_CONNECTION_TIMEOUT,

@@ -27,9 +27,12 @@ typedef struct {
   size_t size;  /* sizeof (ss_metrics_http) when the module was built */
   /* Serves GET and HEAD of SS_METRICS_HTTP_PATH with @render's answer
    * (g_free()d after sending) on the listening socket @fd, which it takes
-   * over (closed by stop, or on failure), on @context. */
+   * over (closed by stop, or on failure), on @context.  What the HTTP
+   * library reports (a connection refused over the limit, say) goes to
+   * @log, which a flood of clients must not turn into a flood of lines:
+   * the daemon rate-limits it. */
   ss_metrics_http_server *(*start)(int fd, GMainContext *context, char *(*render)(void *user),
-                                   void *user, GError **error);
+                                   void (*log)(const char *text), void *user, GError **error);
   /* Closes the listening socket and every connection. */
   void (*stop)(ss_metrics_http_server *server);
 } ss_metrics_http;

@@ -91,6 +91,16 @@ ss_metrics_check_conf(const ss_conf *conf, GError **error)
 }
 
 #ifdef SS_METRICS_MODULE_DIR
+/* What libmicrohttpd reports: at most a line per 10 s, since a flood of
+ * connections over its limit would be a line each. */
+static void
+log_http(const char *text)
+{
+  static ss_log_limit limit = SS_LOG_LIMIT_INIT(10);
+  SS_LOG_LIMITED(&limit, SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                 "the metrics endpoint's HTTP server reports a problem", "ERROR", text);
+}
+
 /* The module, opened once and kept: what the HTTP library registers (its
  * TLS library's global state) must not be unloaded under it. */
 static const ss_metrics_http *
@@ -157,7 +167,7 @@ ss_metrics_new(const ss_conf *conf, GMainContext *context, ss_metrics_render_fn 
   int fd = http ? open_listener(conf, error) : -1;
   if (fd < 0)
     return NULL;
-  ss_metrics_http_server *server = http->start(fd, context, render, user, error);
+  ss_metrics_http_server *server = http->start(fd, context, render, log_http, user, error);
   if (!server)
     return NULL;
   ss_metrics *metrics = g_new0(ss_metrics, 1);

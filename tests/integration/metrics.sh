@@ -4,6 +4,7 @@
 # (Debian package prometheus; those points skip without it):
 #  1. bad metrics_listen values are errors with file:line (--check-config);
 #  2. relay A serves /metrics: valid exposition, build info, 404 elsewhere;
+#     a flood of connections over its limit does not leave it deaf;
 #  3. broadcasts A -> B and B -> A move the counters they should, by as much
 #     as was sent; heartbeats give B's round trip;
 #  4. a second relay asking for the same port fails to start, naming it;
@@ -14,7 +15,7 @@ ss_init
 command -v curl >/dev/null 2>&1 || ss_skip_all "curl not found (Debian package curl)"
 [ -f "${SS_TOP_BUILDDIR:-.}/daemon/metrics-http.la" ] ||
 	ss_skip_all "this build has no metrics endpoint (configure found no libmicrohttpd-dev)"
-ss_plan 22
+ss_plan 23
 
 T=$SS_TMP
 A=10.201.1.2 B=10.201.2.2 CLI=10.201.1.10 SRV=10.201.2.10
@@ -88,6 +89,30 @@ ss_check "2: snowsignal_build_info{version=\"$version\",...} 1" \
 code=$(ss_in relA curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:9464/other)
 post=$(ss_in relA curl -s --max-time 5 -o /dev/null -w '%{http_code}' -d x http://127.0.0.1:9464/metrics)
 ss_check "2: another path is 404 ($code), a POST 405 ($post)" [ "$code" = 404 ] && [ "$post" = 405 ]
+
+# Over the connection limit (16) and the backlog: opened until the kernel
+# holds no more, then closed, eight times; the endpoint must answer after
+# each.  Without the second MHD_run() of metrics-http.c, libmicrohttpd
+# 0.9.75 stopped listening for good in about half the runs of this test.
+flood_then_scrape() {
+	for _r in 1 2 3 4 5 6 7 8; do
+		ss_in relA python3 -c '
+import socket, time
+ss = []
+for i in range(40):
+    s = socket.socket(); s.settimeout(0.3)
+    try:
+        s.connect(("127.0.0.1", 9464))
+    except OSError:
+        break
+    ss.append(s)
+time.sleep(0.2)
+print(len(ss))' >"$T/flood.out" 2>&1
+		ss_diag "round $_r: $(cat "$T/flood.out") connections"
+		scrape relA 9464 "$T/flood.prom" || { ss_diag "then no answer"; return 1; }
+	done
+}
+ss_check "2: 40 connections opened and closed, eight times: it still answers" flood_then_scrape
 
 # ---- 3: traffic moves the counters ----------------------------------------------------
 # Before: from the first scrape.  Frames sent by hand now, so each counter
