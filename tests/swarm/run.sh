@@ -207,6 +207,21 @@ if [ $? -ne 0 ] && echo "$out" | grep -q "snowsignal.conf:1"; then
   ok "a bad mounted configuration is refused with file:line"
 else bad "bad configuration: $out"; fi
 
+# The Kubernetes DaemonSets' container settings (deploy/kubernetes), with
+# docker run: read-only root, a tmpfs for the control socket, no new
+# privileges (allowPrivilegeEscalation: false), user 0:999, five caps.
+sw_docker 1 run -d --name ro --read-only --tmpfs /run/snowsignal:size=1m \
+  --security-opt no-new-privileges "${CAPS[@]}" --health-interval 1s "$IMAGE" >/dev/null
+ro_healthy() { [ "$(sw_docker 1 inspect -f '{{.State.Health.Status}}' ro)" = healthy ]; }
+if wait_for 20 ro_healthy &&
+   [ "$(sw_docker 1 exec ro awk '/^(Uid|CapEff|NoNewPrivs):/ {printf "%s ", $2}' /proc/1/status)" = \
+     "999 0000000000002000 1 " ]; then
+  ok "the DaemonSets' settings (read-only root, no-new-privileges): healthy, uid 999, CAP_NET_RAW only"
+else
+  bad "the DaemonSets' settings: $(sw_docker 1 ps -a -f name=ro --format '{{.Status}}'); $(sw_docker 1 logs ro 2>&1 | tail -2)"
+fi
+sw_docker 1 rm -f ro >/dev/null 2>&1
+
 # --- the swarm --------------------------------------------------------------
 distribute() { # node: the engine, the images
   sw_engine_start "$1" || return 1
