@@ -3,7 +3,7 @@
 # Debian, then builds the image offline and runs it on a real multi-node
 # Docker Swarm (tests/swarm/run.sh, as root; a skip fails here), and checks
 # the Kubernetes manifests offline (deploy/kubernetes/check/check.sh).
-# Measured: 6 min 20 s on 2 cores (the Swarm test 6:18, the manifests 2 s);
+# Measured: 5 min 51 s to 6 min 20 s on 2 cores (the manifests take 2 s);
 # the first run on a machine also debootstraps the two base images (about
 # 2 minutes more, then cached in /var/cache/snowsignal-base).  The last line states the totals of both:
 # "N passed, N failed, N skipped".
