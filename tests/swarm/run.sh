@@ -183,7 +183,9 @@ t0=$(now_ms)
 sw_docker 1 stop solo >/dev/null
 stop_ms=$(( $(now_ms) - t0 ))
 code=$(sw_docker 1 inspect -f '{{.State.ExitCode}}' solo)
-if [ "$code" = 0 ] && sw_docker 1 logs solo 2>&1 | grep -q "stopping on signal"; then
+# (docker logs may lag the container's exit by a moment: polled.)
+stopped_cleanly() { sw_docker 1 logs solo 2>&1 | grep -q "stopping on signal"; }
+if [ "$code" = 0 ] && wait_for 5 stopped_cleanly; then
   ok "SIGTERM: a clean stop in $stop_ms ms (exit 0, Docker's grace period is 10 s)"
 else bad "docker stop: exit $code after $stop_ms ms"; fi
 sw_docker 1 rm solo >/dev/null
