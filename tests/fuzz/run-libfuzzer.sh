@@ -65,8 +65,10 @@ mkdir -p "$WORKDIR/include"
 if [ -n "$builddir" ]; then
   includes="-I$builddir -I$builddir/include"
 else
-  # What configure's AC_USE_SYSTEM_EXTENSIONS would define.
-  printf '#define _GNU_SOURCE 1\n#define PACKAGE_VERSION "fuzz"\n' >"$WORKDIR/include/config.h"
+  # What configure's AC_USE_SYSTEM_EXTENSIONS and libtool's LT_INIT would
+  # define (the loader names libtool's object directory in its diagnoses).
+  printf '#define _GNU_SOURCE 1\n#define PACKAGE_VERSION "fuzz"\n#define LT_OBJDIR ".libs/"\n' \
+    >"$WORKDIR/include/config.h"
   # What configure makes of include/snowsignal/version.h.in.
   mkdir -p "$WORKDIR/include/snowsignal"
   sed 's/@[A-Z_]*@/0/g' "$top/include/snowsignal/version.h.in" >"$WORKDIR/include/snowsignal/version.h"
