@@ -106,6 +106,8 @@ no_la() { ! dpkg -L "${PKGS[@]}" | grep -q '\.la$'; }
 check "no .la files in the packages" no_la
 check "plugins in $plugindir" test -f "$plugindir/udp-mesh.so" -a -f "$plugindir/mac-self.so" \
 	-a -f "$plugindir/ip-self.so" -a -f "$plugindir/pva-search.so" -a -f "$plugindir/ca-search.so"
+metrics_ok() { dpkg -L snowsignal | grep -q "/usr/lib/$multiarch/snowsignal/metrics-http\.so\$"; }
+check "the metrics endpoint's module is in the snowsignal package" metrics_ok
 check "libsnowsignal.so.0 in /usr/lib/$multiarch (libsnowsignal0)" \
 	test "$(dpkg -S "/usr/lib/$multiarch/libsnowsignal.so.0" 2>/dev/null | cut -d: -f1)" = libsnowsignal0
 conffile_ok() { dpkg-query -W -f='${Conffiles}\n' snowsignal | grep -q '^ */etc/snowsignal/snowsignal.conf '; }
