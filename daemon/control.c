@@ -1,17 +1,40 @@
 /* snowsignal - UDP broadcast relay
  * control.c: the local control socket.
  *
- * Served on the relay's own loop, never blocking it: the listening socket
- * and each client are GSockets in non-blocking mode, each with a source
- * that wakes the loop when there is something to do.
+ * Served on the relay's own loop by a GSocketService, never blocking it:
+ * each client's request is read, and its answer written, with GIO's
+ * asynchronous stream calls, so the loop wakes only when a client has
+ * sent something or taken some of its answer.
  *
- *   accept ──▶ read the request line (as it trickles in) ──▶ render
- *          ──▶ write the answer (as the client takes it) ──▶ close
+ *   our listening GSocket ──▶ GSocketService ──▶ "incoming" ──▶ read the
+ *   request line (read_async, as it trickles in) ──▶ render ──▶ write the
+ *   answer (write_all_async, as the client takes it) ──▶ close
+ *
+ * The listening socket is made here, not by the service: its mode comes
+ * from a umask around bind(), and a stale socket is replaced only when no
+ * relay answers on it.  The service starts accepting from the loop, not
+ * in ss_control_new(): GIO's first asynchronous call starts GLib's worker
+ * thread, which would keep root's privileges if it came before the daemon
+ * gives up root (--user), after ss_control_new().
  *
  * A client gets CONTROL_CLIENT_TIMEOUT_S for the whole exchange, and at
  * most CONTROL_MAX_CLIENTS are served at once (the oldest gives way to a
  * new one), so a slow, stuck or hostile client costs a little memory for
  * a while and never stalls capture, the mesh or the watchdog.
+ *
+ * Letting a client go (answered, timed out, given way, or the control
+ * freed) cancels its GCancellable and closes its socket at once; but GIO
+ * delivers the cancelled completion of its pending read or write only
+ * from the loop, an iteration or two later.  So each pending operation
+ * holds a reference on its client, and each client, and the service until
+ * it is finalized (its own accept is pending too), one on the control.
+ * ss_control_free() stops the service, closes the listening socket, lets
+ * every client go, then iterates the control's context until only its own
+ * reference is left (bounded by CONTROL_DRAIN_MS): when it returns,
+ * nothing of the control is left.  Should a completion not come in time,
+ * the references keep what it touches alive until it does: never freed
+ * memory.  No thread of its own either: GIO's socket streams are
+ * pollable, so their asynchronous calls run on the loop.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -38,30 +61,35 @@
 #define CONTROL_REQUEST_MAX 64
 #define CONTROL_MAX_CLIENTS 32
 #define CONTROL_CLIENT_TIMEOUT_S 10
+/* How long ss_control_free() waits for the cancelled completions; they
+ * come in an iteration or two. */
+#define CONTROL_DRAIN_MS    1000
 
 typedef struct control_client control_client;
 
 struct ss_control {
+  int refs;               /* the owner's, each client's, the service's */
   char *path;
   char *made_dir;         /* the socket's directory, when created here */
-  GSocket *socket;
-  GSource *source;
+  GSocketService *service;
+  GSource *start;         /* starts the service from the loop */
   GMainContext *context;
-  GQueue clients;         /* control_client, oldest first */
+  GQueue clients;         /* control_client being served, oldest first */
   ss_control_render_fn render;
   void *user;
 };
 
 struct control_client {
-  ss_control *control;
-  GList link;             /* in control->clients */
-  GSocket *socket;
-  GSource *io;            /* readable while reading, writable while writing */
-  GSource *deadline;
+  ss_control *control;    /* a reference */
+  int refs;               /* while served, and one per pending operation */
+  gboolean served;        /* in control->clients */
+  GList link;
+  GSocketConnection *connection;
+  GCancellable *cancellable;
+  GSource *deadline;      /* while served */
   char request[CONTROL_REQUEST_MAX + 1];
   size_t len;
   char *answer;           /* NULL while reading */
-  size_t answer_len, sent;
 };
 
 static gboolean
@@ -78,53 +106,69 @@ fill_addr(struct sockaddr_un *sun, const char *path, GError **error)
   return TRUE;
 }
 
+static ss_control *
+control_ref(ss_control *control)
+{
+  control->refs++;
+  return control;
+}
+
+static void
+control_unref(ss_control *control)
+{
+  if (--control->refs > 0)
+    return;
+  g_main_context_unref(control->context);
+  g_free(control->path);
+  g_free(control->made_dir);
+  g_free(control);
+}
+
 /* ---- one client ---------------------------------------------------------- */
 
 static void
-client_free(control_client *c)
+client_unref(control_client *c)
 {
-  g_queue_unlink(&c->control->clients, &c->link);
-  g_source_destroy(c->io);
-  g_source_unref(c->io);
-  g_source_destroy(c->deadline);
-  g_source_unref(c->deadline);
-  g_socket_close(c->socket, NULL);
-  g_object_unref(c->socket);
+  if (--c->refs > 0)
+    return;
+  g_object_unref(c->connection);
+  g_object_unref(c->cancellable);
   g_free(c->answer);
+  control_unref(c->control);
   g_free(c);
 }
 
-static gboolean on_client_io(GSocket *socket, GIOCondition cond, gpointer user_data);
-
-/* Waits for @cond on the client's socket (replacing what it waited for). */
+/* Ends the exchange: the client's socket is closed now, and its pending
+ * operation, if any, completes cancelled and only drops its reference. */
 static void
-client_wait(control_client *c, GIOCondition cond)
+client_let_go(control_client *c)
 {
-  if (c->io) {
-    g_source_destroy(c->io);
-    g_source_unref(c->io);
-  }
-  c->io = g_socket_create_source(c->socket, cond, NULL);
-  g_source_set_callback(c->io, G_SOURCE_FUNC(on_client_io), c, NULL);
-  g_source_attach(c->io, c->control->context);
+  if (!c->served)
+    return;
+  c->served = FALSE;
+  g_queue_unlink(&c->control->clients, &c->link);
+  g_source_destroy(c->deadline);
+  g_source_unref(c->deadline);
+  c->deadline = NULL;
+  g_cancellable_cancel(c->cancellable);
+  g_socket_close(g_socket_connection_get_socket(c->connection), NULL);
+  client_unref(c);
 }
 
-/* Sends what the socket takes now; TRUE when all of it is gone, or the
- * client is (either way, the exchange is over). */
-static gboolean
-client_send(control_client *c)
+static void on_read(GObject *stream, GAsyncResult *result, gpointer user_data);
+static void on_written(GObject *stream, GAsyncResult *result, gpointer user_data);
+
+/* On the control's context: GIO completes an operation in the context
+ * that was thread-default at the call, and each call here is made from a
+ * GIO callback (the service's "incoming", a completion), which GIO runs
+ * with the control's context pushed. */
+static void
+client_read(control_client *c)
 {
-  while (c->sent < c->answer_len) {
-    GError *error = NULL;
-    gssize n = g_socket_send(c->socket, c->answer + c->sent, c->answer_len - c->sent, NULL, &error);
-    if (n < 0) {
-      gboolean again = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
-      g_error_free(error);
-      return !again;
-    }
-    c->sent += (size_t) n;
-  }
-  return TRUE;
+  c->refs++;
+  g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(c->connection)),
+                            c->request + c->len, CONTROL_REQUEST_MAX - c->len, G_PRIORITY_DEFAULT,
+                            c->cancellable, on_read, c);
 }
 
 static void
@@ -137,80 +181,70 @@ client_answer(control_client *c)
     c->answer = control->render(strcmp(c->request, "status json") == 0, control->user);
   else
     c->answer = g_strdup("error: unknown request; send \"status\" or \"status json\"\n");
-  c->answer_len = strlen(c->answer);
-  if (client_send(c))
-    client_free(c);
-  else
-    client_wait(c, G_IO_OUT);
+  c->refs++;
+  g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(c->connection)),
+                                  c->answer, strlen(c->answer), G_PRIORITY_DEFAULT,
+                                  c->cancellable, on_written, c);
 }
 
-/* Reads what has come; TRUE when the request is complete (a line, as much
- * as a request may be, or the client's end of it). */
-static gboolean
-client_read(control_client *c, gboolean *gone)
-{
-  GError *error = NULL;
-  gssize n = g_socket_receive(c->socket, c->request + c->len, CONTROL_REQUEST_MAX - c->len, NULL,
-                              &error);
-  if (n < 0) {
-    *gone = !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
-    g_error_free(error);
-    return FALSE;
-  }
-  c->len += (size_t) n;
-  return n == 0 || c->len == CONTROL_REQUEST_MAX || memchr(c->request, '\n', c->len);
-}
-
-static gboolean
-on_client_io(GSocket *socket, GIOCondition cond, gpointer user_data)
+/* What has come: the request is complete at a line, at as much as a
+ * request may be, or at the client's end of it. */
+static void
+on_read(GObject *stream, GAsyncResult *result, gpointer user_data)
 {
   control_client *c = user_data;
-  gboolean gone = FALSE;
-  if (c->answer) {
-    if (client_send(c))
-      client_free(c);
-    return G_SOURCE_CONTINUE; /* removed by client_free() or client_wait() */
+  gssize n = g_input_stream_read_finish(G_INPUT_STREAM(stream), result, NULL);
+  if (c->served) {
+    if (n < 0) {
+      client_let_go(c);
+    } else {
+      c->len += (size_t) n;
+      if (n == 0 || c->len == CONTROL_REQUEST_MAX || memchr(c->request, '\n', c->len))
+        client_answer(c);
+      else
+        client_read(c);
+    }
   }
-  if (client_read(c, &gone))
-    client_answer(c);
-  else if (gone)
-    client_free(c);
-  return G_SOURCE_CONTINUE;
+  client_unref(c);
+}
+
+/* All of it taken, or the client gone: either way, the exchange is over. */
+static void
+on_written(GObject *stream, GAsyncResult *result, gpointer user_data)
+{
+  control_client *c = user_data;
+  g_output_stream_write_all_finish(G_OUTPUT_STREAM(stream), result, NULL, NULL);
+  client_let_go(c);
+  client_unref(c);
 }
 
 static gboolean
 on_client_deadline(gpointer user_data)
 {
-  client_free(user_data);
-  return G_SOURCE_CONTINUE; /* destroyed by client_free() */
-}
-
-static void
-client_new(ss_control *control, GSocket *socket)
-{
-  if (control->clients.length >= CONTROL_MAX_CLIENTS)
-    client_free(g_queue_peek_head_link(&control->clients)->data);
-  control_client *c = g_new0(control_client, 1);
-  c->control = control;
-  c->link.data = c;
-  g_queue_push_tail_link(&control->clients, &c->link);
-  c->socket = socket;
-  g_socket_set_blocking(socket, FALSE);
-  c->deadline = g_timeout_source_new_seconds(CONTROL_CLIENT_TIMEOUT_S);
-  g_source_set_callback(c->deadline, on_client_deadline, c, NULL);
-  g_source_attach(c->deadline, control->context);
-  client_wait(c, G_IO_IN);
+  client_let_go(user_data);
+  return G_SOURCE_REMOVE; /* already destroyed by client_let_go() */
 }
 
 static gboolean
-on_accept(GSocket *socket, GIOCondition cond, gpointer user_data)
+on_incoming(GSocketService *service, GSocketConnection *connection, GObject *source_object,
+            gpointer user_data)
 {
   ss_control *control = user_data;
-  GSocket *client;
-  /* A few at a time, so that a flood of connections cannot hold the loop. */
-  for (int i = 0; i < CONTROL_BACKLOG && (client = g_socket_accept(socket, NULL, NULL)); i++)
-    client_new(control, client);
-  return G_SOURCE_CONTINUE;
+  if (control->clients.length >= CONTROL_MAX_CLIENTS)
+    client_let_go(g_queue_peek_head(&control->clients));
+  control_client *c = g_new0(control_client, 1);
+  c->control = control_ref(control);
+  c->refs = 1;
+  c->served = TRUE;
+  c->link.data = c;
+  g_queue_push_tail_link(&control->clients, &c->link);
+  c->connection = g_object_ref(connection);
+  c->cancellable = g_cancellable_new();
+  c->deadline = g_timeout_source_new_seconds(CONTROL_CLIENT_TIMEOUT_S);
+  g_source_set_callback(c->deadline, on_client_deadline, c, NULL);
+  g_source_attach(c->deadline, control->context);
+  client_read(c);
+  return TRUE;
 }
 
 /* ---- the socket ----------------------------------------------------------- */
@@ -271,6 +305,26 @@ listen_at(const char *path, GError **error)
   return NULL;
 }
 
+/* The service's own accept holds it until its cancelled completion has
+ * run: then it is finalized, and lets go of the control. */
+static void
+on_service_gone(gpointer user_data, GObject *where_the_service_was)
+{
+  control_unref(user_data);
+}
+
+static gboolean
+on_start(gpointer user_data)
+{
+  ss_control *control = user_data;
+  /* The service's accept runs in the thread-default context; each next
+   * one is started from the completion of the one before, in the same. */
+  g_main_context_push_thread_default(control->context);
+  g_socket_service_start(control->service);
+  g_main_context_pop_thread_default(control->context);
+  return G_SOURCE_REMOVE;
+}
+
 ss_control *
 ss_control_new(const char *path, GMainContext *context, ss_control_render_fn render, void *user,
                GError **error)
@@ -289,17 +343,64 @@ ss_control_new(const char *path, GMainContext *context, ss_control_render_fn ren
   if (!socket)
     return NULL;
   ss_control *control = g_new0(ss_control, 1);
+  control->refs = 1;
   control->path = g_strdup(path);
   control->made_dir = dir_existed ? NULL : g_steal_pointer(&dir);
-  control->socket = socket;
   control->context = g_main_context_ref(context ? context : g_main_context_default());
   control->render = render;
   control->user = user;
   g_queue_init(&control->clients);
-  control->source = g_socket_create_source(socket, G_IO_IN, NULL);
-  g_source_set_callback(control->source, G_SOURCE_FUNC(on_accept), control, NULL);
-  g_source_attach(control->source, control->context);
+  /* Inactive until the loop runs (see the top of this file). */
+  control->service = g_object_new(G_TYPE_SOCKET_SERVICE, "active", FALSE, NULL);
+  g_object_weak_ref(G_OBJECT(control->service), on_service_gone, control_ref(control));
+  g_signal_connect(control->service, "incoming", G_CALLBACK(on_incoming), control);
+  /* At the loop's own priority: at idle priority, it could wait for ever
+   * on a busy segment. */
+  control->start = g_idle_source_new();
+  g_source_set_priority(control->start, G_PRIORITY_DEFAULT);
+  g_source_set_callback(control->start, on_start, control, NULL);
+  GError *e = NULL;
+  gboolean added =
+    g_socket_listener_add_socket(G_SOCKET_LISTENER(control->service), socket, NULL, &e);
+  g_object_unref(socket);
+  if (!added) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot serve the control socket %s: %s",
+                path, e->message);
+    g_error_free(e);
+    ss_control_free(control);
+    return NULL;
+  }
+  g_source_attach(control->start, control->context);
   return control;
+}
+
+static gboolean
+on_drain_deadline(gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the cancelled completions until only the owner's reference is
+ * left.  Other sources of the context may run meanwhile; in the daemon,
+ * the loop has stopped and the relay is still there. */
+static void
+control_drain(ss_control *control)
+{
+  if (control->refs == 1)
+    return;
+  gboolean expired = FALSE;
+  GSource *guard = g_timeout_source_new(CONTROL_DRAIN_MS);
+  g_source_set_callback(guard, on_drain_deadline, &expired, NULL);
+  g_source_attach(guard, control->context);
+  while (control->refs > 1 && !expired)
+    g_main_context_iteration(control->context, TRUE);
+  g_source_destroy(guard);
+  g_source_unref(guard);
+  if (control->refs > 1)
+    SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+           "the control socket's last clients are released later, when the loop runs",
+           "PATH", control->path);
 }
 
 void
@@ -307,17 +408,19 @@ ss_control_free(ss_control *control)
 {
   if (!control)
     return;
+  /* Nothing new from here: an accept already made never reaches us, the
+   * pending one is cancelled, the listening socket is closed now. */
+  g_source_destroy(control->start);
+  g_source_unref(control->start);
+  g_signal_handlers_disconnect_by_data(control->service, control);
+  g_socket_service_stop(control->service);
+  g_socket_listener_close(G_SOCKET_LISTENER(control->service));
+  g_clear_object(&control->service);
   while (control->clients.head)
-    client_free(control->clients.head->data);
-  g_source_destroy(control->source);
-  g_source_unref(control->source);
-  g_socket_close(control->socket, NULL);
-  g_object_unref(control->socket);
+    client_let_go(control->clients.head->data);
   unlink(control->path);
-  g_main_context_unref(control->context);
-  g_free(control->path);
-  g_free(control->made_dir);
-  g_free(control);
+  control_drain(control);
+  control_unref(control);
 }
 
 gboolean

@@ -20,15 +20,19 @@ typedef struct ss_control ss_control;
 typedef char *(*ss_control_render_fn)(gboolean json, void *user);
 
 /* Creates the socket at @path (its directory too) and serves it on
- * @context.  A stale socket from a dead daemon is replaced; any other file
- * at @path is an error. */
+ * @context (NULL: the global default), from the context's next iteration
+ * on.  A stale socket from a dead daemon is replaced; any other file at
+ * @path is an error. */
 ss_control *ss_control_new(const char *path, GMainContext *context, ss_control_render_fn render,
                            void *user, GError **error);
 /* Gives the socket, and its directory when ss_control_new() created it, to
  * @uid:@gid: a daemon about to drop root (--user) can then still remove
  * its socket at exit.  A directory that was there before is left alone. */
 gboolean ss_control_set_owner(ss_control *control, uid_t uid, gid_t gid, GError **error);
-/* Closes and removes the socket. */
+/* Closes and removes the socket, and closes every client's connection.
+ * Call it from the thread that runs the context: it iterates the context
+ * briefly (at most a second) for the completions of the operations it
+ * cancelled, so that nothing of the control is left when it returns. */
 void ss_control_free(ss_control *control);
 const char *ss_control_get_path(const ss_control *control);
 

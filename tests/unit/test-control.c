@@ -1,6 +1,7 @@
 /* snowsignal - UDP broadcast relay
  * test-control.c: the control socket (daemon/control.c): created with its
- * mode, never chmod()ed; served without blocking the loop on a client.
+ * mode, never chmod()ed; served without blocking the loop on a client, on
+ * the context it is given; freed with nothing left behind.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -99,15 +100,15 @@ on_deadline(gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Iterates the default context until @fd has its whole answer (the
- * server closed it); the answer, bounded by LIMIT_S. */
+/* Iterates @context until @fd has its whole answer (the server closed
+ * it); the answer, bounded by LIMIT_S. */
 static char *
-answer_of(int fd)
+answer_on(GMainContext *context, int fd)
 {
   gboolean expired = FALSE;
   GSource *deadline = g_timeout_source_new_seconds(LIMIT_S);
   g_source_set_callback(deadline, on_deadline, &expired, NULL);
-  g_source_attach(deadline, NULL);
+  g_source_attach(deadline, context);
   /* The client's end, watched on the same loop: the loop wakes when the
    * server has written or closed. */
   GString *out = g_string_new(NULL);
@@ -120,12 +121,18 @@ answer_of(int fd)
     }
     if (n == 0 || errno != EAGAIN || expired)
       break;
-    g_main_context_iteration(NULL, TRUE);
+    g_main_context_iteration(context, TRUE);
   }
   g_source_destroy(deadline);
   g_source_unref(deadline);
   g_assert_false(expired);
   return g_string_free(out, FALSE);
+}
+
+static char *
+answer_of(int fd)
+{
+  return answer_on(NULL, fd);
 }
 
 /* A client that sends its request a byte at a time holds nothing up: the
@@ -201,6 +208,81 @@ test_stuck_reader(void)
   g_rmdir(dir);
 }
 
+/* Whether the server has closed @fd: its end reads as EOF (or reset)
+ * once what it had sent is read, without waiting. */
+static gboolean
+closed_by_server(int fd)
+{
+  char buf[65536];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0)
+    ;
+  return n == 0 || errno != EAGAIN;
+}
+
+/* Freeing the control while clients are at every stage (connected and
+ * silent, halfway through the request, its answer not taken) closes their
+ * connections and releases everything before it returns: nothing of it is
+ * left on the loop to run later. */
+static void
+test_free_releases_all(void)
+{
+  g_autofree char *dir = make_dir();
+  g_autofree char *path = g_build_filename(dir, "control", NULL);
+  int calls = 0;
+  GError *error = NULL;
+  ss_control *control = ss_control_new(path, NULL, render_big, &calls, &error);
+  g_assert_no_error(error);
+  int silent = connect_to(path), halfway = connect_to(path), stuck = connect_to(path);
+  send_text(halfway, "sta");
+  send_text(stuck, "status\n");
+  while (calls < 1)
+    g_main_context_iteration(NULL, TRUE);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  g_assert_false(closed_by_server(silent));
+  g_assert_false(closed_by_server(halfway));
+  ss_control_free(control);
+  g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+  g_assert_true(closed_by_server(silent));
+  g_assert_true(closed_by_server(halfway));
+  g_assert_true(closed_by_server(stuck));
+  g_assert_false(g_main_context_pending(NULL));
+  g_assert_false(g_main_context_iteration(NULL, FALSE));
+  close(silent);
+  close(halfway);
+  close(stuck);
+  g_rmdir(dir);
+}
+
+/* A context of its own, which the caller iterates without making it the
+ * thread-default one: the service and every client are served on it, and
+ * nothing lands on the default context. */
+static void
+test_own_context(void)
+{
+  g_autofree char *dir = make_dir();
+  g_autofree char *path = g_build_filename(dir, "control", NULL);
+  GMainContext *context = g_main_context_new();
+  int calls = 0;
+  GError *error = NULL;
+  ss_control *control = ss_control_new(path, context, render, &calls, &error);
+  g_assert_no_error(error);
+  for (int i = 0; i < 3; i++) {
+    int fd = connect_to(path);
+    send_text(fd, "status\n");
+    g_autofree char *answer = answer_on(context, fd);
+    g_assert_cmpstr(answer, ==, "answer\n");
+    close(fd);
+  }
+  g_assert_cmpint(calls, ==, 3);
+  g_assert_false(g_main_context_pending(NULL));
+  ss_control_free(control);
+  g_assert_false(g_main_context_pending(context));
+  g_main_context_unref(context);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -208,5 +290,7 @@ main(int argc, char **argv)
   g_test_add_func("/control/mode-at-creation", test_mode_at_creation);
   g_test_add_func("/control/slow-client", test_slow_client);
   g_test_add_func("/control/stuck-reader", test_stuck_reader);
+  g_test_add_func("/control/free-releases-all", test_free_releases_all);
+  g_test_add_func("/control/own-context", test_own_context);
   return g_test_run();
 }
