@@ -28,4 +28,5 @@ bench: $(SS_BENCH_TOOLS) bench/malloc-count.la snowsignal$(EXEEXT) $(plugin_LTLI
 CLEANFILES += $(SS_BENCH_TOOLS) bench/malloc-count.la
 EXTRA_DIST += bench/README bench/RESULTS.md bench/lib.sh bench/sweep.sh bench/stages.sh \
 	bench/allocs.sh bench/ring-latency.sh bench/qdisc-bypass.sh bench/pva-chain.conf \
-	bench/metrics-idle.sh
+	bench/metrics-idle.sh \
+	bench/rss.sh

@@ -44,7 +44,7 @@
 #define BATCH 64                 /* frames per sendmmsg() / recvmmsg() */
 #define SLOT 2048                /* ring slot and receive buffer: an MTU frame */
 #define RING_BLOCK 4096
-#define RING_SLOTS 1024           /* 2 MiB, as snowsignal's ring (which has 4096 smaller slots) */
+#define RING_SLOTS 1024           /* 2 MiB (snowsignal's default ring: 1 MiB of 2048 smaller slots) */
 #define MESH_RCVBUF (8 * 1024 * 1024)   /* as snowsignal's mesh socket */
 
 static struct sockaddr_in peers[MAX_PEERS];

@@ -22,10 +22,14 @@
 #define SS_DEFAULT_PEER_REFRESH  10
 #define SS_DEFAULT_PEER_MAX_PER_NAME 256
 #define SS_MAX_PEER_MAX_PER_NAME 65536
-/* The capture ring, in KiB: 4096 frames, 40 ms of a 100k frames/s burst
- * (bench/RESULTS.md: with 1024, 7 % of such a stream was lost on a loaded
- * 2-CPU machine).  It is resident in full: the relay's largest part. */
-#define SS_DEFAULT_CAPTURE_RING_KIB 2048
+/* The capture ring, in KiB: 2048 frames, 20 ms of a 100k frames/s burst
+ * (200 ms of one source at its default rate limit).  It is resident in
+ * full, the relay's largest part, and sized so that the relay stays under
+ * 8 MB under load with its peers by name (bench/rss.sh; 1536 and 2048 put
+ * it over).  What it costs: at 100k frames/s on a busy 2-CPU guest up to
+ * 1.4 % was dropped by the kernel (counted), as with 1536 in the same run
+ * (bench/RESULTS.md, "RSS under load"). */
+#define SS_DEFAULT_CAPTURE_RING_KIB 1024
 #define SS_MIN_CAPTURE_RING_KIB     64
 #define SS_MAX_CAPTURE_RING_KIB     (1024 * 1024)
 #define SS_DEFAULT_CONTROL_SOCKET SS_RUNSTATEDIR "/snowsignal/control"

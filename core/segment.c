@@ -36,7 +36,7 @@
  * slots are sized for what the relay mostly carries, PVA searches of a few
  * hundred bytes at most: a 512-byte slot holds a frame of up to 446 bytes
  * (the kernel puts it 66 bytes in, after its header).  Its size is the
- * caller's (capture_ring_kib; 2 MiB by default, see conffile.h).  A longer
+ * caller's (capture_ring_kib; 1 MiB by default, see conffile.h).  A longer
  * frame comes whole through the socket's ordinary receive queue
  * (PACKET_COPY_THRESH), with its truncated copy in the ring marking its
  * place. */

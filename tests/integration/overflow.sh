@@ -81,7 +81,7 @@ one_more() {
 	return $_rc
 }
 
-# 1. The capture ring (4096 frames): A stopped, 10000 broadcasts, A continued.
+# 1. The capture ring (2048 frames by default): A stopped, 10000 broadcasts, A continued.
 BURST=10000
 kill -STOP "$relA"
 ss_in cli "$SS_TOOLS/ss-udp-send" --src 10.201.1.10:49001 --dest 255.255.255.255 \
