@@ -52,7 +52,9 @@ ss_skip() {
 	echo "ok $SS_TAP_N - $1 # SKIP $2"
 }
 
-# ss_check DESC CMD...: one TAP point, ok when CMD succeeds.
+# ss_check DESC CMD...: one TAP point, ok when CMD succeeds.  CMD is one
+# simple command ("[ a ] && [ b ]" needs eval '...'), and ss_check's own
+# status is 0 either way: "ss_check ... || ss_dump" never dumps.
 ss_check() {
 	_desc=$1
 	shift

@@ -88,7 +88,7 @@ ss_check "2: snowsignal_build_info{version=\"$version\",...} 1" \
 	grep -qE "^snowsignal_build_info\{version=\"$version\",plugin_abi=\"[0-9]+\.[0-9]+\"\} 1$" "$T/m0.prom"
 code=$(ss_in relA curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:9464/other)
 post=$(ss_in relA curl -s --max-time 5 -o /dev/null -w '%{http_code}' -d x http://127.0.0.1:9464/metrics)
-ss_check "2: another path is 404 ($code), a POST 405 ($post)" [ "$code" = 404 ] && [ "$post" = 405 ]
+ss_check "2: another path is 404 ($code), a POST 405 ($post)" eval '[ "$code" = 404 ] && [ "$post" = 405 ]'
 
 # Over the connection limit (16) and the backlog: opened until the kernel
 # holds no more, then closed, eight times; the endpoint must answer after
