@@ -103,6 +103,13 @@ port_is_relayed(const ss_relay *relay, uint16_t port)
   return FALSE;
 }
 
+static void
+format_mac(char text[18], const uint8_t mac[SS_ETH_ALEN])
+{
+  g_snprintf(text, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+             mac[5]);
+}
+
 /* A frame on the segment that this relay received from a peer too: another
  * relay here emitted it (this relay's own emissions never come back to its
  * packet socket), so a held copy is not needed, and that relay may be the
@@ -122,12 +129,24 @@ saw_emitter_mac(ss_relay *relay, const uint8_t emitter[SS_ETH_ALEN], gboolean kn
   uint8_t mac[SS_ETH_ALEN];
   if (!was && ss_standby_active(relay->standby, now, mac)) {
     char text[18];
-    g_snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-               mac[4], mac[5]);
+    format_mac(text, mac);
     SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO,
            "another relay on this segment emits what the peers send; this relay stands by",
            "RELAY_MAC", text);
   }
+}
+
+/* Whether @pkt's IPv4 source lies outside this relay's subnet on the
+ * segment (FALSE when the relay has no address there to tell by): then a
+ * frame with it that appeared on the segment was put there by a relay,
+ * not sent by a host of the segment. */
+static gboolean
+source_elsewhere(const ss_packet *pkt, uint32_t addr_be, unsigned prefix)
+{
+  if (prefix == 0 || prefix > SS_IPV4_ADDR_BITS)
+    return FALSE;
+  uint32_t mask = prefix == SS_IPV4_ADDR_BITS ? SS_IPV4_BROADCAST : ~(SS_IPV4_BROADCAST >> prefix);
+  return ((g_ntohl(pkt->ip_src) ^ g_ntohl(addr_be)) & mask) != 0;
 }
 
 static void
@@ -527,10 +546,25 @@ ss_relay_deliver(ss_relay *relay, ss_peer *from, const uint8_t *frame, size_t le
     }
     if (seen != SS_SEEN_NONE) {
       /* A frame a peer sends that was on this segment already: another
-       * relay here emitted it first, if its MAC is one seen emitting (it
-       * may also have come round a loop, from its sender). */
+       * relay here emitted it first, if its MAC is one seen emitting or
+       * the frame's source is not of this segment (else it may have come
+       * round a loop, from its sender).  A relay that is always the
+       * slower would never be seen emitting: it claims the segment when
+       * it has the lower MAC (standby.h). */
+      gboolean elsewhere = seen == SS_SEEN_RELAYED && source_elsewhere(&pkt, addr, prefix);
       if (seen == SS_SEEN_RELAYED)
-        saw_emitter_mac(relay, src, TRUE, now);
+        saw_emitter_mac(relay, src, !elsewhere, now);
+      if (elsewhere && relay->segment && ss_standby_claim(relay->standby, src, relay->own_mac, now)) {
+        char text[18];
+        format_mac(text, src);
+        relay->counters.standby_claimed++;
+        SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_INFO,
+               "another relay on this segment emits what the peers send; this relay has the lower "
+               "MAC and emits a frame it emitted too, so that it stands by",
+               "RELAY_MAC", text);
+        ss_frame_rewrite_for_segment(&pkt, relay->own_mac, addr, prefix);
+        return emit_rewritten(relay, &pkt);
+      }
       relay->counters.duplicates_suppressed++;
       return SS_DELIVER_DROPPED;
     }

@@ -70,7 +70,7 @@ ss_relay_log_stats(ss_relay *relay)
 {
   const ss_relay_counters *c = ss_relay_get_counters(relay);
   char a[24], b[24], d[24], e[24], f[24], g[24], h[24], i[24], j[24], k[24], l[24], m[24], o[24];
-  char q[24], r[24], t[24], u[24], v[24], w[24], x[24], y[24];
+  char q[24], r[24], t[24], u[24], v[24], w[24], x[24], y[24], z[24];
   SS_LOG(SS_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "relay counters",
          "CAPTURED", NUM(a, c->captured), "CAPTURE_INVALID", NUM(b, c->capture_invalid),
          "CAPTURE_TRUNCATED", NUM(d, c->capture_truncated),
@@ -83,6 +83,7 @@ ss_relay_log_stats(ss_relay *relay)
          "DELIVER_NOT_BROADCAST", NUM(q, c->deliver_not_broadcast),
          "DUPLICATES_SUPPRESSED", NUM(r, c->duplicates_suppressed),
          "STANDBY_HELD", NUM(t, c->standby_held), "STANDBY_EMITTED", NUM(u, c->standby_emitted),
+         "STANDBY_CLAIMED", NUM(z, c->standby_claimed),
          "SOURCE_RATE_LIMITED", NUM(v, c->source_rate_limited),
          "PEER_RATE_LIMITED", NUM(w, c->peer_rate_limited),
          "EMITTED", NUM(j, c->emitted), "EMIT_FRAGMENTED", NUM(k, c->emit_fragmented),

@@ -34,6 +34,7 @@ typedef struct {
   guint64 duplicates_suppressed; /* sent or emitted within the window already */
   guint64 standby_held;        /* held: another relay here emits (standby.h) */
   guint64 standby_emitted;     /* of those, emitted: nobody else did in time */
+  guint64 standby_claimed;     /* emitted though a higher relay here had, so it stands by */
   guint64 source_rate_limited; /* captured, over source_rate_limit for their IP source */
   guint64 peer_rate_limited;   /* from a peer over peer_rate_limit */
   guint64 emitted;             /* broadcast on the segment */

@@ -26,6 +26,7 @@ struct ss_standby {
   unsigned n_known, next_known;
   uint8_t emitter[SS_ETH_ALEN];  /* the lowest relay seen emitting */
   int64_t emitter_seen_us;       /* 0: none, not on standby */
+  int64_t claimed_us;            /* the last ss_standby_claim(), 0: none */
   unsigned head, count;
   held slots[SS_STANDBY_SLOTS];
   uint8_t *bytes;                /* SS_STANDBY_SLOTS * SS_STANDBY_SLOT_LEN */
@@ -105,6 +106,17 @@ elect(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN], const uint8_t own_mac[SS_E
 }
 
 gboolean
+ss_standby_claim(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN], const uint8_t own_mac[SS_ETH_ALEN],
+                 int64_t now_us)
+{
+  if (memcmp(own_mac, mac, SS_ETH_ALEN) >= 0 || ss_standby_active(sb, now_us, NULL) ||
+      (sb->claimed_us != 0 && now_us - sb->claimed_us < SS_STANDBY_CLAIM_INTERVAL_US))
+    return FALSE;
+  sb->claimed_us = now_us;
+  return TRUE;
+}
+
+gboolean
 ss_standby_hold(ss_standby *sb, uint64_t fp, const uint8_t *frame, size_t len, int64_t now_us)
 {
   if (len > SS_STANDBY_SLOT_LEN || sb->count == SS_STANDBY_SLOTS)
@@ -161,4 +173,5 @@ ss_standby_inherit(ss_standby *to, const ss_standby *from)
   memcpy(to->known, from->known, sizeof to->known);
   to->n_known = from->n_known;
   to->next_known = from->next_known;
+  to->claimed_us = from->claimed_us;
 }

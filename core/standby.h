@@ -19,6 +19,17 @@
  * slot, or one that finds every slot taken, is not held but emitted at
  * once.
  *
+ * The race that lets two relays find each other (both emit a frame before
+ * either sees the other's copy) is never run when one relay is always the
+ * faster, on a loaded host: the slower one sees each frame on the segment
+ * before its peer's copy comes, and emits nothing.  When that frame's IP
+ * source is not on the segment's subnet, only a relay can have emitted it
+ * (a host's own broadcast that came round a loop has a source of the
+ * segment), so its MAC is taken as a relay's as if the race had run.  If
+ * it is the higher MAC, the slower relay claims the segment
+ * (ss_standby_claim()): it emits that one frame anyway, and the other,
+ * seeing it, stands by.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifndef SS_CORE_STANDBY_H
@@ -58,6 +69,19 @@ void ss_standby_saw_emitter(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN],
  * relay stands by as there. */
 void ss_standby_saw_known_emitter(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN],
                                   const uint8_t own_mac[SS_ETH_ALEN], int64_t now_us);
+
+/* How often a relay claims the segment at the most: against a relay that
+ * never stands by (SnowSignal, an older snowsignal), one duplicate frame
+ * per interval. */
+#define SS_STANDBY_CLAIM_INTERVAL_US G_USEC_PER_SEC
+
+/* Another relay, @mac, emits frames that this one receives from its peers
+ * and never emits, being the slower: TRUE when this relay is to emit the
+ * current one anyway so that @mac sees it emit (its MAC is higher than
+ * @mac's... lower than @mac, this relay not on standby, no claim within
+ * SS_STANDBY_CLAIM_INTERVAL_US). */
+gboolean ss_standby_claim(ss_standby *sb, const uint8_t mac[SS_ETH_ALEN],
+                          const uint8_t own_mac[SS_ETH_ALEN], int64_t now_us);
 
 /* Whether frames from peers are to be held now; when so and @mac is not
  * NULL, the relay emitting in this one's place is copied there. */

@@ -143,6 +143,7 @@ static const struct {
   RC(duplicates_suppressed, "Frames sent or emitted within the duplicate window already."),
   RC(standby_held, "Frames held because another relay on this segment emits."),
   RC(standby_emitted, "Held frames emitted because no other relay did in time."),
+  RC(standby_claimed, "Frames emitted after a higher relay on this segment had, so that it stands by."),
   RC(source_rate_limited, "Captured frames over source_rate_limit for their IP source."),
   RC(peer_rate_limited, "Frames from a peer over peer_rate_limit."),
   RC(emitted, "Frames broadcast on the segment."),

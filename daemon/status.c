@@ -180,6 +180,7 @@ ss_status_json(ss_relay *relay, gint64 started_us)
   json_num(out, "duplicates_suppressed", c->duplicates_suppressed, TRUE);
   json_num(out, "standby_held", c->standby_held, TRUE);
   json_num(out, "standby_emitted", c->standby_emitted, TRUE);
+  json_num(out, "standby_claimed", c->standby_claimed, TRUE);
   json_num(out, "source_rate_limited", c->source_rate_limited, TRUE);
   json_num(out, "peer_rate_limited", c->peer_rate_limited, TRUE);
   json_num(out, "emitted", c->emitted, TRUE);
@@ -268,6 +269,9 @@ ss_status_text(ss_relay *relay, gint64 started_us)
     g_string_append_printf(out, "standby: relay %s on this segment emits; held=%" G_GUINT64_FORMAT
                            " emitted_after_hold=%" G_GUINT64_FORMAT "\n",
                            text, c->standby_held, c->standby_emitted);
+  } else if (c->standby_claimed) {
+    g_string_append_printf(out, "standby: this relay emits for the segment; claimed=%" G_GUINT64_FORMAT
+                           "\n", c->standby_claimed);
   }
   const GPtrArray *peers = ss_relay_get_peers(relay);
   gint64 now = g_get_real_time();

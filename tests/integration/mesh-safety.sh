@@ -13,9 +13,15 @@
 #     a broadcast Ethernet frame: the relay refuses it and counts it.
 #  E. With require_peer_port, a datagram from a peer's address but another
 #     port than its mesh port is dropped and counted; from the port, taken.
+#  F. The HA pair again, the relay with the lower MAC made the slower by
+#     SIGSTOP while five broadcasts cross: it finds their frames on its
+#     segment before its peer's copies, claims the segment with one of them
+#     (one duplicate), the other stands by, and then 300 broadcasts each way
+#     arrive exactly once.  (Without the claim the pair never met: the
+#     slower relay never emitted, so the faster never saw it.)
 . "$(dirname "$0")/lib.sh"
 ss_init
-ss_plan 23
+ss_plan 28
 
 T=$SS_TMP
 QUIET=${SS_QUIET_S:-10}
@@ -219,3 +225,43 @@ ss_check "E: from another port of the peer's address, it is not" \
 ss_check "E: b exits 0 on SIGTERM" stop_relays b
 ss_check "E: it is counted and logged" \
 	sh -c "grep -q 'from_wrong_port=2' '$T/b.log' && grep -q 'not from its mesh port.*from=10\.201\.1\.2:40000' '$T/b.log'"
+
+# ---- F: the slower relay of a pair has the lower MAC -------------------------------
+ok=yes
+relay a1 10.201.1.3 10.201.2.2 || ok=no
+relay a2 10.201.1.2 10.201.2.2 || ok=no
+relay b 10.201.1.2 10.201.1.3 || ok=no
+LOW=a1 HIGH=a2
+[ "$(ss_mac a2)" \< "$(ss_mac a1)" ] && LOW=a2 HIGH=a1
+ss_check "F: the pair and b start ($LOW has the lower MAC)" [ $ok = yes ]
+low_pid=$(ss_relay_pid $LOW)
+ss_listen cli "$T/Fclaim-cli.out" --timeout 15 --port 5076
+l=$SS_LISTEN_PID
+kill -STOP "$low_pid"
+ss_in srv "$SS_TOOLS/ss-udp-send" --src 10.201.2.10:46950 --dest 255.255.255.255 --count 5 \
+	--interval 1 >/dev/null
+# $HIGH emits the five; $LOW, stopped, finds them in its ring when it goes on.
+ss_wait_for "$T/Fclaim-cli.out" '^RX src=10\.201\.2\.10:46950' 5 5
+kill -CONT "$low_pid"
+ss_check "F: $LOW claims the segment" \
+	ss_wait_for "$T/$LOW.log" 'has the lower MAC and emits a frame it emitted too' 1 5
+ss_check "F: and $HIGH, seeing it emit, stands by" \
+	ss_wait_for "$T/$HIGH.log" 'this relay stands by' 1 5
+ss_wait_for "$T/Fclaim-cli.out" '^RX src=10\.201\.2\.10:46950' 6 2
+sleep 0.5 # a seventh, which must not come, would have come by now
+kill $l 2>/dev/null
+wait $l 2>/dev/null
+seen=$(ss_count "$T/Fclaim-cli.out" '^RX src=10\.201\.2\.10:46950')
+ss_check "F: one of the five was emitted twice, the claim ($seen seen)" [ "$seen" = 6 ]
+# At once: within SS_STANDBY_TTL_US (10 s) of the claim, before the standby
+# lapses for want of traffic and the pair has to meet again.
+exchange F 300 3
+if once F 300; then
+	ss_ok "F: then 300 broadcasts each way arrive exactly once, never come back, nothing more in 3s"
+else
+	ss_fail "F: then 300 broadcasts each way arrive exactly once, never come back, nothing more in 3s"
+	ss_dump "$T/$LOW.log" 10
+	ss_dump "$T/$HIGH.log" 10
+fi
+stop_relays a1 a2 b >/dev/null
+ss_diag "F: standby_claimed $LOW=$(status_field $LOW standby_claimed) $HIGH=$(status_field $HIGH standby_claimed)"

@@ -180,6 +180,35 @@ test_standby_election(void)
   ss_standby_free(sb);
 }
 
+/* The slower relay with the lower MAC claims the segment: never against a
+ * lower relay or itself, never on standby, at most once an interval. */
+static void
+test_standby_claim(void)
+{
+  ss_standby *sb = ss_standby_new();
+  int64_t t = 5000000;
+  g_assert_false(ss_standby_claim(sb, mac_low, mac_mid, t));
+  g_assert_false(ss_standby_claim(sb, mac_mid, mac_mid, t));
+  g_assert_true(ss_standby_claim(sb, mac_high, mac_mid, t));
+  g_assert_false(ss_standby_claim(sb, mac_high, mac_mid, t + SS_STANDBY_CLAIM_INTERVAL_US - 1));
+  g_assert_true(ss_standby_claim(sb, mac_high, mac_mid, t + SS_STANDBY_CLAIM_INTERVAL_US));
+  /* Standing by for a lower relay, this one claims nothing. */
+  int64_t later = t + 3 * SS_STANDBY_CLAIM_INTERVAL_US;
+  ss_standby_saw_emitter(sb, mac_low, mac_mid, later);
+  g_assert_false(ss_standby_claim(sb, mac_high, mac_mid, later + SS_STANDBY_CLAIM_INTERVAL_US));
+  /* The interval is kept across a reload. */
+  ss_standby *next = ss_standby_new();
+  ss_standby_inherit(next, sb);
+  ss_standby_free(sb);
+  int64_t free_again = later + SS_STANDBY_TTL_US;
+  g_assert_true(ss_standby_claim(next, mac_high, mac_mid, free_again));
+  ss_standby *third = ss_standby_new();
+  ss_standby_inherit(third, next);
+  g_assert_false(ss_standby_claim(third, mac_high, mac_mid, free_again + 1));
+  ss_standby_free(third);
+  ss_standby_free(next);
+}
+
 static void
 test_standby_hold(void)
 {
@@ -332,6 +361,7 @@ main(int argc, char **argv)
   g_test_add_func("/dedup/capacity", test_capacity);
   g_test_add_func("/standby/election", test_standby_election);
   g_test_add_func("/standby/hold", test_standby_hold);
+  g_test_add_func("/standby/claim", test_standby_claim);
   g_test_add_func("/frame/broadcast-destination", test_broadcast_destination);
   g_test_add_func("/ratelimit/bucket", test_rate_bucket);
   g_test_add_func("/ratelimit/many", test_rate_many);
