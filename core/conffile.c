@@ -1,5 +1,7 @@
 /* snowsignal - UDP broadcast relay
- * conffile.c: reads snowsignal.conf (libconfig syntax).
+ * conffile.c: reads snowsignal.conf (libconfig syntax): which settings
+ * there are, where, their defaults and how they fit together; the typed
+ * readers with file:line errors are conffile-read.c.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -10,6 +12,7 @@
 #include <libconfig.h>
 
 #include "conffile.h"
+#include "conffile-read.h"
 #include "dedup.h"
 #include "ratelimit.h"
 #include "log.h"
@@ -39,164 +42,10 @@ static const char *const peer_keys[] = {
   "hosts", "service", "refresh", "self_send", "max_per_name", NULL
 };
 
-static char *
-origin_of(const ss_conf *conf, const config_setting_t *s)
-{
-  const char *file = config_setting_source_file(s);
-  return g_strdup_printf("%s:%u", file ? file : conf->path, config_setting_source_line(s));
-}
-
-static gboolean G_GNUC_PRINTF(4, 5)
-fail(GError **error, const ss_conf *conf, const config_setting_t *s, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *what = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_autofree char *where = s ? origin_of(conf, s) : g_strdup(conf->path);
-  g_set_error(error, SS_CONF_ERROR, SS_CONF_ERROR_INVALID, "%s: %s", where, what);
-  return FALSE;
-}
-
-static const char *
-libconfig_type_name(int type)
-{
-  switch (type) {
-  case CONFIG_TYPE_GROUP: return "a group { }";
-  case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64: return "an integer";
-  case CONFIG_TYPE_FLOAT: return "a number with a fraction";
-  case CONFIG_TYPE_STRING: return "a string";
-  case CONFIG_TYPE_BOOL: return "true/false";
-  case CONFIG_TYPE_ARRAY: return "an array [ ]";
-  case CONFIG_TYPE_LIST: return "a list ( )";
-  default: return "an unknown type";
-  }
-}
-
-static gboolean
-is_one_of(const char *name, const char *const *allowed)
-{
-  for (; *allowed; allowed++)
-    if (strcmp(name, *allowed) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-check_members(const ss_conf *conf, const config_setting_t *group, const char *const *allowed,
-              const char *where, GError **error)
-{
-  for (int i = 0; i < config_setting_length(group); i++) {
-    const config_setting_t *m = config_setting_get_elem(group, i);
-    if (!is_one_of(config_setting_name(m), allowed)) {
-      g_autofree char *list = g_strjoinv(", ", (char **) allowed);
-      return fail(error, conf, m, "unknown setting '%s' %s; known settings are: %s",
-                  config_setting_name(m), where, list);
-    }
-  }
-  return TRUE;
-}
-
-/* Reads a string, or a list of strings, into a NULL-terminated vector. */
-static gboolean
-read_strv(const ss_conf *conf, const config_setting_t *s, char ***out, GError **error)
-{
-  if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-    g_strfreev(*out);
-    *out = g_new0(char *, 2);
-    (*out)[0] = g_strdup(config_setting_get_string(s));
-    return TRUE;
-  }
-  if (!config_setting_is_aggregate(s) || config_setting_type(s) == CONFIG_TYPE_GROUP)
-    return fail(error, conf, s, "'%s' must be a list of strings like [ \"a\", \"b\" ], not %s",
-                config_setting_name(s), libconfig_type_name(config_setting_type(s)));
-  int n = config_setting_length(s);
-  char **v = g_new0(char *, n + 1);
-  for (int i = 0; i < n; i++) {
-    const config_setting_t *e = config_setting_get_elem(s, i);
-    if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-      g_strfreev(v);
-      return fail(error, conf, e, "element %d of '%s' must be a string in double quotes", i + 1,
-                  config_setting_name(s) ? config_setting_name(s) : "the list");
-    }
-    v[i] = g_strdup(config_setting_get_string(e));
-  }
-  g_strfreev(*out);
-  *out = v;
-  return TRUE;
-}
-
-static gboolean
-read_string(const ss_conf *conf, const config_setting_t *s, char **out, GError **error)
-{
-  if (config_setting_type(s) != CONFIG_TYPE_STRING)
-    return fail(error, conf, s, "'%s' must be a string in double quotes, not %s",
-                config_setting_name(s), libconfig_type_name(config_setting_type(s)));
-  g_free(*out);
-  *out = g_strdup(config_setting_get_string(s));
-  return TRUE;
-}
-
-static gboolean
-read_int(const ss_conf *conf, const config_setting_t *s, int64_t min, int64_t max, int64_t *out,
-         GError **error)
-{
-  int t = config_setting_type(s);
-  if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
-    return fail(error, conf, s, "'%s' must be an integer, not %s",
-                config_setting_name(s), libconfig_type_name(t));
-  int64_t v = config_setting_get_int64(s);
-  if (v < min || v > max)
-    return fail(error, conf, s, "'%s' is %" G_GINT64_FORMAT "; it must be between %"
-                G_GINT64_FORMAT " and %" G_GINT64_FORMAT, config_setting_name(s), v, min, max);
-  *out = v;
-  return TRUE;
-}
-
-static gboolean
-read_bool(const ss_conf *conf, const config_setting_t *s, gboolean *out, GError **error)
-{
-  if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-    return fail(error, conf, s, "'%s' must be true or false, not %s",
-                config_setting_name(s), libconfig_type_name(config_setting_type(s)));
-  *out = config_setting_get_bool(s) ? TRUE : FALSE;
-  return TRUE;
-}
-
-/* A port or a list of ports, 1 to SS_MAX_BROADCAST_PORTS of them, as
- * setting @what. */
-static gboolean
-read_port_list(ss_conf *conf, const config_setting_t *s, const char *what, uint16_t *ports,
-               unsigned *n_ports, GError **error)
-{
-  int64_t v;
-  if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64) {
-    if (!read_int(conf, s, 1, 65535, &v, error))
-      return FALSE;
-    ports[0] = (uint16_t) v;
-    *n_ports = 1;
-    return TRUE;
-  }
-  if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
-    return fail(error, conf, s, "'%s' must be a port or a list like [ 5076, 5064 ]", what);
-  int n = config_setting_length(s);
-  if (n == 0 || n > SS_MAX_BROADCAST_PORTS)
-    return fail(error, conf, s, "'%s' must list 1 to %d ports, not %d", what,
-                SS_MAX_BROADCAST_PORTS, n);
-  for (int i = 0; i < n; i++) {
-    const config_setting_t *e = config_setting_get_elem(s, i);
-    if (!read_int(conf, e, 1, 65535, &v, error))
-      return FALSE;
-    ports[i] = (uint16_t) v;
-  }
-  *n_ports = (unsigned) n;
-  return TRUE;
-}
-
 static gboolean
 read_ports(ss_conf *conf, const config_setting_t *s, GError **error)
 {
-  return read_port_list(conf, s, "broadcast_ports", conf->broadcast_ports,
+  return conf_read_port_list(conf, s, "broadcast_ports", conf->broadcast_ports,
                         &conf->n_broadcast_ports, error);
 }
 
@@ -232,7 +81,7 @@ read_instance_value(const ss_conf *conf, const config_setting_t *m, ss_conf_inst
 {
   ss_conf_value *v = g_new0(ss_conf_value, 1);
   v->key = g_strdup(config_setting_name(m));
-  v->origin = origin_of(conf, m);
+  v->origin = conf_origin_of(conf, m);
   g_ptr_array_add(inst->values, v);
   switch (config_setting_type(m)) {
   case CONFIG_TYPE_BOOL:
@@ -251,11 +100,11 @@ read_instance_value(const ss_conf *conf, const config_setting_t *m, ss_conf_inst
   case CONFIG_TYPE_ARRAY:
   case CONFIG_TYPE_LIST:
     v->type = SS_KEY_STRING_LIST;
-    return read_strv(conf, m, &v->list, error);
+    return conf_read_strv(conf, m, &v->list, error);
   default:
     v->type = SS_KEY_NONE;
-    return fail(error, conf, m, "setting '%s' of instance '%s' is %s, which no plugin setting "
-                "takes", v->key, inst->name, libconfig_type_name(config_setting_type(m)));
+    return conf_fail(error, conf, m, "setting '%s' of instance '%s' is %s, which no plugin setting "
+                "takes", v->key, inst->name, conf_type_name(config_setting_type(m)));
   }
 }
 
@@ -263,30 +112,30 @@ static gboolean
 read_instance(ss_conf *conf, const config_setting_t *g, GError **error)
 {
   if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-    return fail(error, conf, g, "each element of 'instances' must be a group like "
+    return conf_fail(error, conf, g, "each element of 'instances' must be a group like "
                 "{ name = \"mesh\"; plugin = \"udp-mesh\"; }");
   const config_setting_t *name = config_setting_get_member(g, "name");
   const config_setting_t *plugin = config_setting_get_member(g, "plugin");
   if (!name)
-    return fail(error, conf, g, "this instance has no 'name'; add name = \"...\"; the chains "
+    return conf_fail(error, conf, g, "this instance has no 'name'; add name = \"...\"; the chains "
                 "refer to instances by name");
   ss_conf_instance *inst = g_new0(ss_conf_instance, 1);
-  inst->origin = origin_of(conf, g);
+  inst->origin = conf_origin_of(conf, g);
   inst->values = g_ptr_array_new_with_free_func(value_free);
   g_ptr_array_add(conf->instances, inst);
-  if (!read_string(conf, name, &inst->name, error))
+  if (!conf_read_string(conf, name, &inst->name, error))
     return FALSE;
   if (!plugin)
-    return fail(error, conf, g, "instance '%s' has no 'plugin'; add plugin = \"...\" "
+    return conf_fail(error, conf, g, "instance '%s' has no 'plugin'; add plugin = \"...\" "
                 "(snowsignal --list-plugins shows the plugins)", inst->name);
-  if (!read_string(conf, plugin, &inst->plugin, error))
+  if (!conf_read_string(conf, plugin, &inst->plugin, error))
     return FALSE;
   if (inst->name[0] == '\0')
-    return fail(error, conf, name, "an instance name must not be empty");
+    return conf_fail(error, conf, name, "an instance name must not be empty");
   for (guint i = 0; i + 1 < conf->instances->len; i++) {
     ss_conf_instance *other = g_ptr_array_index(conf->instances, i);
     if (strcmp(other->name, inst->name) == 0)
-      return fail(error, conf, name, "duplicate instance name '%s' (first defined at %s); "
+      return conf_fail(error, conf, name, "duplicate instance name '%s' (first defined at %s); "
                   "give each instance its own name", inst->name, other->origin);
   }
   for (int i = 0; i < config_setting_length(g); i++) {
@@ -296,19 +145,19 @@ read_instance(ss_conf *conf, const config_setting_t *g, GError **error)
       continue;
     /* The core's own setting of a filter instance, not the plugin's. */
     if (strcmp(key, SS_INSTANCE_PORTS_KEY) == 0) {
-      if (!read_port_list(conf, m, SS_INSTANCE_PORTS_KEY, inst->ports, &inst->n_ports, error))
+      if (!conf_read_port_list(conf, m, SS_INSTANCE_PORTS_KEY, inst->ports, &inst->n_ports, error))
         return FALSE;
       g_free(inst->ports_origin);
-      inst->ports_origin = origin_of(conf, m);
+      inst->ports_origin = conf_origin_of(conf, m);
       continue;
     }
     if (strcmp(key, SS_INSTANCE_PEERS_KEY) == 0) {
       g_strfreev(inst->peers);
       inst->peers = NULL;
-      if (!read_strv(conf, m, &inst->peers, error))
+      if (!conf_read_strv(conf, m, &inst->peers, error))
         return FALSE;
       g_free(inst->peers_origin);
-      inst->peers_origin = origin_of(conf, m);
+      inst->peers_origin = conf_origin_of(conf, m);
       continue;
     }
     if (!read_instance_value(conf, m, inst, error))
@@ -321,36 +170,36 @@ static gboolean
 read_list(ss_conf *conf, const config_setting_t *s, ss_conf_list *list, GError **error)
 {
   g_free(list->origin);
-  list->origin = origin_of(conf, s);
-  return read_strv(conf, s, &list->names, error);
+  list->origin = conf_origin_of(conf, s);
+  return conf_read_strv(conf, s, &list->names, error);
 }
 
 static gboolean
 read_peers(ss_conf *conf, const config_setting_t *g, GError **error)
 {
   if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-    return fail(error, conf, g, "'peers' must be a group: peers = { hosts = [ ... ]; };");
-  if (!check_members(conf, g, peer_keys, "in 'peers'", error))
+    return conf_fail(error, conf, g, "'peers' must be a group: peers = { hosts = [ ... ]; };");
+  if (!conf_check_members(conf, g, peer_keys, "in 'peers'", error))
     return FALSE;
   const config_setting_t *s;
   int64_t v;
   if ((s = config_setting_get_member(g, "hosts"))) {
-    if (!read_strv(conf, s, &conf->peer_hosts, error))
+    if (!conf_read_strv(conf, s, &conf->peer_hosts, error))
       return FALSE;
     ss_conf_set_origin(&conf->peer_hosts_origin, NULL);
-    conf->peer_hosts_origin = origin_of(conf, s);
+    conf->peer_hosts_origin = conf_origin_of(conf, s);
   }
-  if ((s = config_setting_get_member(g, "service")) && !read_string(conf, s, &conf->service, error))
+  if ((s = config_setting_get_member(g, "service")) && !conf_read_string(conf, s, &conf->service, error))
     return FALSE;
   if ((s = config_setting_get_member(g, "refresh"))) {
-    if (!read_int(conf, s, 1, 86400, &v, error))
+    if (!conf_read_int(conf, s, 1, 86400, &v, error))
       return FALSE;
     conf->peer_refresh = (int) v;
   }
-  if ((s = config_setting_get_member(g, "self_send")) && !read_bool(conf, s, &conf->self_send, error))
+  if ((s = config_setting_get_member(g, "self_send")) && !conf_read_bool(conf, s, &conf->self_send, error))
     return FALSE;
   if ((s = config_setting_get_member(g, "max_per_name"))) {
-    if (!read_int(conf, s, 1, SS_MAX_PEER_MAX_PER_NAME, &v, error))
+    if (!conf_read_int(conf, s, 1, SS_MAX_PEER_MAX_PER_NAME, &v, error))
       return FALSE;
     conf->peer_max_per_name = (int) v;
   }
@@ -364,76 +213,76 @@ read_root(ss_conf *conf, config_t *cfg, GError **error)
   const config_setting_t *s;
   int64_t v;
 
-  if (!check_members(conf, root, top_level_keys, "at the top level", error))
+  if (!conf_check_members(conf, root, top_level_keys, "at the top level", error))
     return FALSE;
   s = config_setting_get_member(root, "version");
   if (!s)
-    return fail(error, conf, NULL, "no 'version' setting; start the file with version = %d;",
+    return conf_fail(error, conf, NULL, "no 'version' setting; start the file with version = %d;",
                 SS_CONF_VERSION);
-  if (!read_int(conf, s, 0, G_MAXINT, &v, error))
+  if (!conf_read_int(conf, s, 0, G_MAXINT, &v, error))
     return FALSE;
   if (v != SS_CONF_VERSION)
-    return fail(error, conf, s, "configuration version %" G_GINT64_FORMAT " is not supported; "
+    return conf_fail(error, conf, s, "configuration version %" G_GINT64_FORMAT " is not supported; "
                 "this snowsignal reads version %d", v, SS_CONF_VERSION);
   conf->version = (int) v;
   if ((s = config_setting_get_member(root, "interface"))) {
-    if (!read_string(conf, s, &conf->interface, error))
+    if (!conf_read_string(conf, s, &conf->interface, error))
       return FALSE;
     ss_conf_set_origin(&conf->interface_origin, NULL);
-    conf->interface_origin = origin_of(conf, s);
+    conf->interface_origin = conf_origin_of(conf, s);
   }
   if ((s = config_setting_get_member(root, "broadcast_ports")) && !read_ports(conf, s, error))
     return FALSE;
-  if ((s = config_setting_get_member(root, "plugin_path")) && !read_strv(conf, s, &conf->plugin_path, error))
+  if ((s = config_setting_get_member(root, "plugin_path")) && !conf_read_strv(conf, s, &conf->plugin_path, error))
     return FALSE;
   if ((s = config_setting_get_member(root, "log_level"))) {
-    if (!read_string(conf, s, &conf->log_level, error))
+    if (!conf_read_string(conf, s, &conf->log_level, error))
       return FALSE;
     ss_conf_set_origin(&conf->log_level_origin, NULL);
-    conf->log_level_origin = origin_of(conf, s);
+    conf->log_level_origin = conf_origin_of(conf, s);
   }
   if ((s = config_setting_get_member(root, "control_socket")) &&
-      !read_string(conf, s, &conf->control_socket, error))
+      !conf_read_string(conf, s, &conf->control_socket, error))
     return FALSE;
-  if ((s = config_setting_get_member(root, "user")) && !read_string(conf, s, &conf->user, error))
+  if ((s = config_setting_get_member(root, "user")) && !conf_read_string(conf, s, &conf->user, error))
     return FALSE;
   if ((s = config_setting_get_member(root, "metrics_listen"))) {
-    if (!read_string(conf, s, &conf->metrics_listen, error))
+    if (!conf_read_string(conf, s, &conf->metrics_listen, error))
       return FALSE;
     ss_conf_set_origin(&conf->metrics_listen_origin, NULL);
-    conf->metrics_listen_origin = origin_of(conf, s);
+    conf->metrics_listen_origin = conf_origin_of(conf, s);
   }
   if ((s = config_setting_get_member(root, "capture_ring_kib"))) {
-    if (!read_int(conf, s, SS_MIN_CAPTURE_RING_KIB, SS_MAX_CAPTURE_RING_KIB, &v, error))
+    if (!conf_read_int(conf, s, SS_MIN_CAPTURE_RING_KIB, SS_MAX_CAPTURE_RING_KIB, &v, error))
       return FALSE;
     conf->capture_ring_kib = (int) v;
   }
   if ((s = config_setting_get_member(root, "duplicate_window_ms"))) {
-    if (!read_int(conf, s, 0, SS_MAX_DUPLICATE_WINDOW_MS, &v, error))
+    if (!conf_read_int(conf, s, 0, SS_MAX_DUPLICATE_WINDOW_MS, &v, error))
       return FALSE;
     conf->duplicate_window_ms = (int) v;
   }
   if ((s = config_setting_get_member(root, "vlan"))) {
-    if (!read_int(conf, s, 0, SS_MAX_VLAN, &v, error))
+    if (!conf_read_int(conf, s, 0, SS_MAX_VLAN, &v, error))
       return FALSE;
     conf->vlan = (int) v;
   }
   if ((s = config_setting_get_member(root, "watch_config")) &&
-      !read_bool(conf, s, &conf->watch_config, error))
+      !conf_read_bool(conf, s, &conf->watch_config, error))
     return FALSE;
   if ((s = config_setting_get_member(root, "source_rate_limit"))) {
-    if (!read_int(conf, s, 0, SS_MAX_RATE_LIMIT, &v, error))
+    if (!conf_read_int(conf, s, 0, SS_MAX_RATE_LIMIT, &v, error))
       return FALSE;
     conf->source_rate_limit = (int) v;
   }
   if ((s = config_setting_get_member(root, "peer_rate_limit"))) {
-    if (!read_int(conf, s, 0, SS_MAX_RATE_LIMIT, &v, error))
+    if (!conf_read_int(conf, s, 0, SS_MAX_RATE_LIMIT, &v, error))
       return FALSE;
     conf->peer_rate_limit = (int) v;
   }
   if ((s = config_setting_get_member(root, "instances"))) {
     if (config_setting_type(s) != CONFIG_TYPE_LIST)
-      return fail(error, conf, s, "'instances' must be a list of groups: instances = ( { ... }, { ... } );");
+      return conf_fail(error, conf, s, "'instances' must be a list of groups: instances = ( { ... }, { ... } );");
     for (int i = 0; i < config_setting_length(s); i++)
       if (!read_instance(conf, config_setting_get_elem(s, i), error))
         return FALSE;

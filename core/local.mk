@@ -4,7 +4,7 @@ libsnowsignal_la_SOURCES = \
 	core/log.c core/log.h \
 	core/version.c \
 	core/mesh-codec.c \
-	core/conffile.c core/conffile.h \
+	core/conffile.c core/conffile.h core/conffile-read.c core/conffile-read.h \
 	core/loader.c core/loader.h \
 	core/instance.c core/instance.h core/instance-private.h \
 	core/chain.c core/chain.h \
