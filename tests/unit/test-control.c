@@ -37,6 +37,19 @@ make_dir(void)
   return dir;
 }
 
+/* A control socket "control" in @dir on @context, answering with @fn;
+ * its path in *@path. */
+static ss_control *
+open_in(const char *dir, GMainContext *context, ss_control_render_fn fn, int *calls, char **path)
+{
+  GError *error = NULL;
+  *path = g_build_filename(dir, "control", NULL);
+  ss_control *control = ss_control_new(*path, context, fn, calls, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(control);
+  return control;
+}
+
 /* The socket is 0660 from its creation, whatever the process's umask: no
  * chmod() after bind() (the path could be a symlink by then), so the
  * directory sees the socket created and never its attributes changed. */
@@ -141,11 +154,9 @@ static void
 test_slow_client(void)
 {
   g_autofree char *dir = make_dir();
-  g_autofree char *path = g_build_filename(dir, "control", NULL);
+  g_autofree char *path = NULL;
   int calls = 0;
-  GError *error = NULL;
-  ss_control *control = ss_control_new(path, NULL, render, &calls, &error);
-  g_assert_no_error(error);
+  ss_control *control = open_in(dir, NULL, render, &calls, &path);
   /* The loop must wake for the server, and for each client's answer. */
   int slow = connect_to(path);
   send_text(slow, "st");
@@ -188,11 +199,9 @@ static void
 test_stuck_reader(void)
 {
   g_autofree char *dir = make_dir();
-  g_autofree char *path = g_build_filename(dir, "control", NULL);
+  g_autofree char *path = NULL;
   int calls = 0;
-  GError *error = NULL;
-  ss_control *control = ss_control_new(path, NULL, render_big, &calls, &error);
-  g_assert_no_error(error);
+  ss_control *control = open_in(dir, NULL, render_big, &calls, &path);
   int stuck = connect_to(path), silent = connect_to(path);
   send_text(stuck, "status\n");
   while (calls < 1)
@@ -228,11 +237,9 @@ static void
 test_free_releases_all(void)
 {
   g_autofree char *dir = make_dir();
-  g_autofree char *path = g_build_filename(dir, "control", NULL);
+  g_autofree char *path = NULL;
   int calls = 0;
-  GError *error = NULL;
-  ss_control *control = ss_control_new(path, NULL, render_big, &calls, &error);
-  g_assert_no_error(error);
+  ss_control *control = open_in(dir, NULL, render_big, &calls, &path);
   int silent = connect_to(path), halfway = connect_to(path), stuck = connect_to(path);
   send_text(halfway, "sta");
   send_text(stuck, "status\n");
@@ -262,12 +269,10 @@ static void
 test_own_context(void)
 {
   g_autofree char *dir = make_dir();
-  g_autofree char *path = g_build_filename(dir, "control", NULL);
+  g_autofree char *path = NULL;
   GMainContext *context = g_main_context_new();
   int calls = 0;
-  GError *error = NULL;
-  ss_control *control = ss_control_new(path, context, render, &calls, &error);
-  g_assert_no_error(error);
+  ss_control *control = open_in(dir, context, render, &calls, &path);
   for (int i = 0; i < 3; i++) {
     int fd = connect_to(path);
     send_text(fd, "status\n");
