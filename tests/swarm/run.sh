@@ -295,6 +295,18 @@ converged() {
   done
 }
 relays_running() { local n; for n in "$@"; do [ -n "$(relay_ctr "$n")" ] || return 1; done; }
+# peers_up NODE...: every relay on these nodes has each of its peers in
+# state "up" (dtls: its association established; a frame for a peer whose
+# handshake is still under way is not sent).
+peers_up() {
+  local n c
+  for n in "$@"; do
+    c=$(relay_ctr "$n") && [ -n "$c" ] || return 1
+    sw_docker "$n" exec "$c" snowsignal status --json |
+      python3 -c 'import json,sys; p=json.load(sys.stdin)["peers"]; sys.exit(0 if p and all(x["state"] == "up" for x in p) else 1)' ||
+      return 1
+  done
+}
 relays_healthy() {
   local n c
   for n in "$@"; do
@@ -544,6 +556,16 @@ if sw_docker 1 secret create snowsignal_mesh_psk "$SW_STATE/mesh.psk" >/dev/null
   ok "dtls.yml deployed over the stack with a Swarm secret"
   # shellcheck disable=SC2086
   check_converged "DTLS mesh" $dtls_nodes
+  # Listed is not yet associated: the batch below waits for the handshakes.
+  # shellcheck disable=SC2086
+  if wait_for 60 peers_up $dtls_nodes; then
+    ok "DTLS mesh: every relay's associations with its peers are up"
+  else
+    bad "DTLS mesh: associations not all up in 60 s:"
+    for n in $dtls_nodes; do
+      c=$(relay_ctr "$n") && [ -n "$c" ] && sw_docker "$n" exec "$c" snowsignal status | sed "s/^/  n$n: /" | grep -E "peers|state=" 
+    done
+  fi
   c=$(relay_ctr 2)
   if sw_docker 2 exec "$c" snowsignal status | grep -Eq '^  mesh +dtls ' &&
      sw_docker 2 exec "$c" sh -c 'stat -c "%u %g %a" /run/secrets/mesh.psk' | grep -qx "0 999 440"; then
